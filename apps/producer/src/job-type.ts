@@ -1,0 +1,19 @@
+import { isJobType, type JobType, jobTypes } from '@errand/contract';
+import { HttpProblem } from '@errand/http';
+
+/** The `{type}` path segment as a job type of the contract, or a 404 that lists the real ones. */
+export function jobTypeOf(param: unknown): JobType {
+  if (typeof param === 'string' && isJobType(param)) return param;
+  throw new HttpProblem(
+    'unknown-job-type',
+    `Unknown job type "${String(param).slice(0, 64)}"; the job types are ${jobTypes.join(', ')}.`,
+  );
+}
+
+const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** The `{id}` path segment, or a 404: an id that cannot exist names no job. */
+export function jobIdOf(param: unknown): string {
+  if (typeof param === 'string' && JOB_ID.test(param)) return param;
+  throw new HttpProblem('job-not-found', 'Job ids are 1 to 128 letters, digits, "_" or "-".');
+}

@@ -1,0 +1,6 @@
+export * from './analytics.ts';
+export * from './catalog.ts';
+export * from './email.ts';
+export * from './headers.ts';
+export * from './image.ts';
+export * from './queues.ts';

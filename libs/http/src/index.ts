@@ -1,0 +1,4 @@
+export * from './errors.ts';
+export * from './listen.ts';
+export * from './ops.ts';
+export * from './problem.ts';

@@ -1,0 +1,77 @@
+import type { Response } from 'express';
+
+/** Base of the stable `type` URIs of our problem documents (RFC 9457). */
+export const PROBLEM_BASE = 'https://errand.dev/problems/';
+
+/** Every kind of error the HTTP API answers with: its status, stable type and title. */
+export const problems = {
+  'invalid-body': { status: 400, title: 'The request body is not valid' },
+  'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
+  unauthorized: { status: 401, title: 'Authentication is required' },
+  forbidden: { status: 403, title: 'The key lacks the scope for this request' },
+  'unknown-job-type': { status: 404, title: 'There is no such job type' },
+  'job-not-found': { status: 404, title: 'There is no such job' },
+  'not-found': { status: 404, title: 'There is no such resource' },
+  'method-not-allowed': { status: 405, title: 'This method is not allowed here' },
+  conflict: { status: 409, title: 'The job is not in a state that allows this' },
+  'body-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
+  'idempotency-mismatch': {
+    status: 422,
+    title: 'The Idempotency-Key was used with a different request',
+  },
+  'rate-limited': { status: 429, title: 'Too many requests' },
+  internal: { status: 500, title: 'Internal error' },
+  'not-implemented': { status: 501, title: 'This job type has no processor yet' },
+  'redis-unavailable': { status: 503, title: 'The job store is unavailable' },
+  'queue-full': { status: 503, title: 'The queue is over its depth limit' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemType = keyof typeof problems;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** Thrown anywhere in a request handler; the error middleware turns it into problem+json. */
+export class HttpProblem extends Error {
+  override name = 'HttpProblem';
+  readonly type: ProblemType;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    type: ProblemType,
+    detail: string,
+    extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+    this.type = type;
+    this.errors = extra.errors;
+    this.headers = extra.headers ?? {};
+  }
+
+  get status(): number {
+    return problems[this.type].status;
+  }
+}
+
+/** Write one problem document; the only place an HTTP error body is made. */
+export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
+  const { status, title } = problems[problem.type];
+  res
+    .status(status)
+    .set(problem.headers)
+    .type('application/problem+json')
+    .send(
+      JSON.stringify({
+        type: `${PROBLEM_BASE}${problem.type}`,
+        title,
+        status,
+        detail: problem.message,
+        instance,
+        errors: problem.errors,
+      }),
+    );
+}

@@ -1,0 +1,55 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * How a connection is used decides how it behaves when Redis goes away:
+ * - `producer`: fail fast (no offline queue, one retry per request) so an API can answer 503
+ *   at once instead of holding a request while Redis is down;
+ * - `worker`: wait for Redis forever (`maxRetriesPerRequest: null`), as BullMQ's blocking
+ *   commands require.
+ */
+export type ConnectionRole = 'producer' | 'worker';
+
+const roleOptions: Record<ConnectionRole, RedisOptions> = {
+  producer: { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 },
+  worker: { maxRetriesPerRequest: null, enableOfflineQueue: true },
+};
+
+/** Reconnect quickly at first, then every 2 s at most: outages end, and workers must notice. */
+const retryStrategy = (times: number) => Math.min(50 * 2 ** times, 2_000);
+
+/**
+ * ioredis options for a `redis://` or `rediss://` URL (user, password, db and TLS come from
+ * the URL), tuned for the role.
+ */
+export function redisOptions(url: string, role: ConnectionRole): RedisOptions {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new Error(`REDIS_URL must start with redis:// or rediss://, got "${parsed.protocol}//"`);
+  }
+  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) {
+    throw new Error(`REDIS_URL names database "${parsed.pathname.slice(1)}", not a number`);
+  }
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    port: parsed.port ? Number(parsed.port) : 6379,
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db,
+    tls: parsed.protocol === 'rediss:' ? { servername: parsed.hostname } : undefined,
+    retryStrategy,
+    ...roleOptions[role],
+  };
+}
+
+/** A new ioredis client for the URL and role; `lazyConnect` is left to the caller. */
+export function createRedis(url: string, role: ConnectionRole, extra: RedisOptions = {}): Redis {
+  return new Redis({ ...redisOptions(url, role), ...extra });
+}
+
+/** Redis URL with the password blanked, for logs and start-up banners. */
+export function redactRedisUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

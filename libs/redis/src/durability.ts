@@ -1,0 +1,73 @@
+import type { Redis } from 'ioredis';
+
+export interface DurabilityReport {
+  appendonly: boolean;
+  appendfsync: string;
+  maxmemoryPolicy: string;
+  /** One line per setting that puts queued jobs at risk, each saying what to change. */
+  problems: string[];
+}
+
+/** Parse the `key:value` lines of an INFO section. */
+function parseInfo(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1));
+  }
+  return fields;
+}
+
+/**
+ * Read INFO and say whether Redis keeps queued jobs: AOF must be on, and Redis must never
+ * evict keys (an evicted job is a lost job). INFO is used rather than CONFIG GET because
+ * managed Redis services often disable CONFIG.
+ */
+export async function inspectDurability(redis: Redis): Promise<DurabilityReport> {
+  const info = parseInfo(`${await redis.info('persistence')}\n${await redis.info('memory')}`);
+  const appendonly = info.get('aof_enabled') === '1';
+  const maxmemoryPolicy = info.get('maxmemory_policy') ?? 'unknown';
+  let appendfsync = 'unknown';
+  try {
+    const reply = (await redis.config('GET', 'appendfsync')) as string[];
+    appendfsync = reply[1] ?? 'unknown';
+  } catch {
+    // CONFIG may be disabled (managed Redis); the fsync policy is then only unknown, not wrong.
+  }
+  const problems: string[] = [];
+  if (!appendonly) {
+    problems.push(
+      'AOF persistence is off, so a Redis restart loses every queued job: set "appendonly yes" in redis.conf (or run CONFIG SET appendonly yes).',
+    );
+  }
+  if (maxmemoryPolicy !== 'noeviction') {
+    problems.push(
+      `maxmemory-policy is "${maxmemoryPolicy}", so Redis may evict queued jobs under memory pressure: set "maxmemory-policy noeviction".`,
+    );
+  }
+  return { appendonly, appendfsync, maxmemoryPolicy, problems };
+}
+
+export class RedisNotDurableError extends Error {
+  override name = 'RedisNotDurableError';
+}
+
+/**
+ * Refuse to start on a Redis that would lose jobs, or only warn when `require` is false
+ * (throwaway development Redis). Returns the report so callers can log the fsync policy.
+ */
+export async function checkDurability(
+  redis: Redis,
+  options: { require: boolean; warn: (message: string) => void },
+): Promise<DurabilityReport> {
+  const report = await inspectDurability(redis);
+  if (report.problems.length === 0) return report;
+  const text = report.problems.join(' ');
+  if (options.require) {
+    throw new RedisNotDurableError(
+      `Redis would lose jobs. ${text} To run anyway against a throwaway Redis, set REDIS_REQUIRE_DURABLE=false.`,
+    );
+  }
+  options.warn(`Redis would lose jobs (REDIS_REQUIRE_DURABLE=false, so starting anyway). ${text}`);
+  return report;
+}

@@ -1,0 +1,3 @@
+export * from './connect.ts';
+export * from './connection.ts';
+export * from './durability.ts';

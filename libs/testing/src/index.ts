@@ -1,0 +1,5 @@
+export { type ReceivedMail, SmtpSink } from '@errand/devservers';
+export * from './apps.ts';
+export * from './http.ts';
+export * from './redis.ts';
+export * from './wait.ts';
