@@ -17,6 +17,11 @@ export interface RedisServerOptions {
   password?: string;
   /** The redis-server binary; `redis-server` on PATH by default. */
   binary?: string;
+  /**
+   * Own process group, so a terminal's Ctrl-C reaches only the parent, which can then stop
+   * the apps before Redis. Used by `npm start`.
+   */
+  detached?: boolean;
 }
 
 export const MISSING_REDIS_SERVER =
@@ -80,6 +85,7 @@ export class RedisServer {
   private spawn(): Promise<void> {
     const child = spawn(this.options.binary ?? 'redis-server', this.args(), {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: this.options.detached ?? false,
     });
     let output = '';
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
