@@ -40,6 +40,21 @@ export const WorkerEnv = z.object({
     .regex(/^smtps?:\/\//, 'expected an smtp:// or smtps:// URL')
     .default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().min(3).default('Errand <no-reply@errand.localhost>'),
+  /** Local directory of image inputs (`{ key }` sources) and outputs. */
+  STORAGE_DIR: z.string().min(1).default('data/storage'),
+  IMAGE_MAX_BYTES: envVar.int(20 * 1024 * 1024, 1),
+  IMAGE_MAX_PIXELS: envVar.int(100_000_000, 1),
+  IMAGE_FETCH_TIMEOUT_MS: envVar.int(15_000, 1),
+  /** Private addresses image URLs may reach anyway (comma-separated IPs); none by default. */
+  IMAGE_FETCH_ALLOW_IPS: z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((ip) => ip.trim())
+        .filter(Boolean),
+    ),
   /** Sidekiq's 25 s: long enough for a send to finish, short of a 30 s orchestrator kill. */
   SHUTDOWN_TIMEOUT_MS: envVar.int(25_000, 1),
   LOG_LEVEL: envVar.logLevel(),

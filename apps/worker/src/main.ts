@@ -2,6 +2,7 @@ import { closeServer, listen, opsRouter } from '@errand/http';
 import { onShutdown, startupFailed } from '@errand/lifecycle';
 import { createLogger, Metrics } from '@errand/observability';
 import { connectRedis } from '@errand/redis';
+import { LocalStorage } from '@errand/storage';
 import express from 'express';
 import { createTransport } from 'nodemailer';
 import { concurrencyOf, loadEnv } from './env.ts';
@@ -22,6 +23,15 @@ try {
   const transport = createTransport({ url: env.SMTP_URL, pool: true, maxConnections: 5 } as never);
   const processors = makeProcessors({
     email: { transport, defaultFrom: env.MAIL_FROM, render: loadTemplates() },
+    image: {
+      storage: new LocalStorage(env.STORAGE_DIR),
+      maxInputPixels: env.IMAGE_MAX_PIXELS,
+      fetch: {
+        maxBytes: env.IMAGE_MAX_BYTES,
+        timeoutMs: env.IMAGE_FETCH_TIMEOUT_MS,
+        allowIPAddressList: env.IMAGE_FETCH_ALLOW_IPS,
+      },
+    },
     analytics: { redis, keyPrefix: `${env.QUEUE_PREFIX}:analytics`, dedupeSeconds: 30 * 24 * 3600 },
   });
   const metrics = new Metrics('worker');
