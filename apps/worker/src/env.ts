@@ -1,6 +1,7 @@
 import { envVar, parseEnv } from '@errand/config';
 import { type JobType, jobTypes } from '@errand/contract';
 import { z } from 'zod';
+import { queueSettings } from './queue-settings.ts';
 
 const queueList = z
   .string()
@@ -32,9 +33,19 @@ export const WorkerEnv = z.object({
     .default('errand'),
   /** Comma-separated job types this process serves; all when empty. */
   WORKER_QUEUES: queueList,
-  EMAIL_CONCURRENCY: envVar.int(10, 1),
-  IMAGE_CONCURRENCY: envVar.int(2, 1),
-  ANALYTICS_CONCURRENCY: envVar.int(5, 1),
+  /** Redis lock of a running job; a worker that dies loses its jobs to others after this. */
+  WORKER_LOCK_DURATION_MS: envVar.int(15_000, 1_000),
+  /** How often workers look for jobs whose worker died. */
+  WORKER_STALLED_INTERVAL_MS: envVar.int(5_000, 500),
+  /** Failed jobs are kept this long for inspection and retry. */
+  FAILED_RETENTION_HOURS: envVar.int(7 * 24, 1),
+  /** Completed jobs are kept this long, and at most this many per queue. */
+  COMPLETED_RETENTION_HOURS: envVar.int(24, 0),
+  COMPLETED_RETENTION_COUNT: envVar.int(10_000, 0),
+  /** How long the email send ledger remembers a sent job. */
+  EMAIL_LEDGER_DAYS: envVar.int(30, 1),
+  /** Pause of the email queue on SMTP 421/451 when the server names no time. */
+  EMAIL_THROTTLE_MS: envVar.int(60_000, 1),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'expected an smtp:// or smtps:// URL')
@@ -62,11 +73,8 @@ export const WorkerEnv = z.object({
 
 export type WorkerEnv = z.output<typeof WorkerEnv>;
 
-export const loadEnv = (env: Record<string, string | undefined>) =>
-  parseEnv(WorkerEnv, env, 'worker');
-
-export const concurrencyOf = (env: WorkerEnv): Record<JobType, number> => ({
-  email: env.EMAIL_CONCURRENCY,
-  image: env.IMAGE_CONCURRENCY,
-  analytics: env.ANALYTICS_CONCURRENCY,
-});
+/** The worker's settings, with per-queue settings (`EMAIL_CONCURRENCY`…) under `queues`. */
+export function loadEnv(env: Record<string, string | undefined>) {
+  const base = parseEnv(WorkerEnv, env, 'worker');
+  return { ...base, queues: parseEnv(queueSettings, env, 'worker') };
+}

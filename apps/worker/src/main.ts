@@ -5,10 +5,12 @@ import { connectRedis } from '@errand/redis';
 import { LocalStorage } from '@errand/storage';
 import express from 'express';
 import { createTransport } from 'nodemailer';
-import { concurrencyOf, loadEnv } from './env.ts';
+import { loadEnv } from './env.ts';
 import { makeProcessors } from './processors/index.ts';
 import { startWorkers } from './runtime.ts';
 import { loadTemplates } from './templates.ts';
+
+const DAY_S = 24 * 3600;
 
 try {
   // 1. config
@@ -20,9 +22,20 @@ try {
     requireDurable: env.REDIS_REQUIRE_DURABLE,
     logger,
   });
+  // Pooled SMTP; the URL carries auth and TLS (smtps://, or STARTTLS when the server offers it).
   const transport = createTransport({ url: env.SMTP_URL, pool: true, maxConnections: 5 } as never);
   const processors = makeProcessors({
-    email: { transport, defaultFrom: env.MAIL_FROM, render: loadTemplates() },
+    email: {
+      transport,
+      defaultFrom: env.MAIL_FROM,
+      render: loadTemplates(),
+      ledger: {
+        redis,
+        keyPrefix: `${env.QUEUE_PREFIX}:email:sent`,
+        ttlSeconds: env.EMAIL_LEDGER_DAYS * DAY_S,
+      },
+      throttleMs: env.EMAIL_THROTTLE_MS,
+    },
     image: {
       storage: new LocalStorage(env.STORAGE_DIR),
       maxInputPixels: env.IMAGE_MAX_PIXELS,
@@ -32,7 +45,7 @@ try {
         allowIPAddressList: env.IMAGE_FETCH_ALLOW_IPS,
       },
     },
-    analytics: { redis, keyPrefix: `${env.QUEUE_PREFIX}:analytics`, dedupeSeconds: 30 * 24 * 3600 },
+    analytics: { redis, keyPrefix: `${env.QUEUE_PREFIX}:analytics`, dedupeSeconds: 30 * DAY_S },
   });
   const metrics = new Metrics('worker');
 
@@ -40,23 +53,28 @@ try {
   const runtime = startWorkers({
     types: env.WORKER_QUEUES,
     processors,
+    settings: env.queues,
     redisUrl: env.REDIS_URL,
     prefix: env.QUEUE_PREFIX,
-    concurrency: concurrencyOf(env),
+    lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+    stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+    retention: {
+      failedHours: env.FAILED_RETENTION_HOURS,
+      completedHours: env.COMPLETED_RETENTION_HOURS,
+      completedCount: env.COMPLETED_RETENTION_COUNT,
+    },
     logger,
     metrics,
   });
   await runtime.ready();
-  const server = await listen(
-    express().use(opsRouter({ redis, metrics })),
-    env.WORKER_PORT,
-    env.WORKER_HOST,
-  );
+  const ops = express().use(opsRouter({ redis, metrics }));
+  const server = await listen(ops, env.WORKER_PORT, env.WORKER_HOST);
   logger.info({ queues: env.WORKER_QUEUES, port: env.WORKER_PORT }, 'worker running');
 
-  // 4. shutdown: stop taking jobs, let running ones finish, then close connections
-  onShutdown(logger, env.SHUTDOWN_TIMEOUT_MS, async () => {
-    await runtime.close();
+  // 4. shutdown: stop taking jobs, let running ones finish until the deadline, hand back the
+  // rest, then close connections. The process-level limit leaves time for the hand-back.
+  onShutdown(logger, env.SHUTDOWN_TIMEOUT_MS + 5_000, async () => {
+    await runtime.close(env.SHUTDOWN_TIMEOUT_MS);
     transport.close();
     await closeServer(server);
     await redis.quit();

@@ -9,12 +9,18 @@ export interface JobContext {
   attempt: number;
   /** A child logger carrying queue, job id and attempt. */
   logger: Logger;
-  /** Aborted when the job must stop (shutdown deadline, timeout). */
+  /** Aborted when the attempt must stop: its timeout, or the shutdown deadline. */
   signal: AbortSignal;
   progress(value: number | object): Promise<void>;
 }
 
-/** A processor is a plain function of (payload, context): throw to retry, PermanentError to stop. */
+/**
+ * A processor is a plain function of (payload, context). Its outcome is the error taxonomy:
+ * - return a result → completed;
+ * - throw anything → retried with backoff while attempts remain;
+ * - throw `PermanentError` → failed now, no more attempts;
+ * - throw `ThrottleError` → the whole queue pauses for a while; the job waits, attempt not spent.
+ */
 export type Processor<T extends JobType> = (
   payload: PayloadOf<T>,
   ctx: JobContext,
@@ -26,4 +32,25 @@ export type Processors = { [T in JobType]: Processor<T> };
 /** A failure that retrying cannot fix (bad address, undecodable image): no more attempts. */
 export class PermanentError extends UnrecoverableError {
   override name = 'PermanentError';
+}
+
+/** The downstream asked us to slow down (SMTP 421/451): pause the queue for `delayMs`. */
+export class ThrottleError extends Error {
+  override name = 'ThrottleError';
+  readonly delayMs: number;
+
+  constructor(message: string, delayMs: number) {
+    super(message);
+    this.delayMs = delayMs;
+  }
+}
+
+/** The attempt ran past its queue's timeout and was aborted; it is retried like any failure. */
+export class JobTimeoutError extends Error {
+  override name = 'JobTimeoutError';
+}
+
+/** The worker is shutting down past its deadline: the job goes back to the queue. */
+export class ShutdownAbort extends Error {
+  override name = 'ShutdownAbort';
 }

@@ -16,14 +16,13 @@ export interface JobDefinition<Schema extends z.ZodType, Result> {
   result?: Result;
 }
 
-const DAY_S = 24 * 60 * 60;
-
-/** Retry with exponential backoff and jitter; keep failures for a week, successes for a day. */
+/**
+ * Retry with exponential backoff and jitter. How long finished jobs are kept is the
+ * worker's setting (FAILED_RETENTION_HOURS and COMPLETED_RETENTION_*), not the job's.
+ */
 const retrying = (attempts: number, delayMs: number): JobsOptions => ({
   attempts,
   backoff: { type: 'exponential', delay: delayMs, jitter: 0.5 },
-  removeOnComplete: { age: DAY_S, count: 10_000 },
-  removeOnFail: { age: 7 * DAY_S },
 });
 
 export const jobs = {

@@ -36,6 +36,8 @@ export interface SmtpSinkOptions {
 export class SmtpSink {
   readonly messages: ReceivedMail[] = [];
   private readonly rules = new Map<string, Rule>();
+  private readonly delays = new Map<string, number>();
+  private readonly closedSessions = new Set<string>();
   private readonly waiters = new Set<() => void>();
   private closed: Promise<void> | undefined;
 
@@ -62,6 +64,7 @@ export class SmtpSink {
       size: 50 * 1024 * 1024,
       onAuth: (_auth, _session, callback) => callback(null, { user: 'sink' }),
       onRcptTo: (address, _session, callback) => callback(sink?.answerFor(address) ?? null),
+      onClose: (session) => sink?.closedSessions.add(session.id),
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -70,7 +73,13 @@ export class SmtpSink {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
           };
-          sink?.record(envelope, Buffer.concat(chunks)).then(() => callback(), callback);
+          const accept = async () => {
+            await sink?.pause(envelope.to);
+            // A client gone before our 250 never had the message accepted: do not deliver it.
+            if (sink?.closedSessions.has(session.id)) return;
+            await sink?.record(envelope, Buffer.concat(chunks));
+          };
+          accept().then(() => callback(), callback);
         });
       },
     });
@@ -94,6 +103,16 @@ export class SmtpSink {
       remaining: times,
       message: message ?? `${code} rejected by test rule`,
     });
+  }
+
+  /** Hold the 250 reply to a message for any of `addresses` for `ms`: a slow server. */
+  slowRecipient(address: string, ms: number) {
+    this.delays.set(address.toLowerCase(), ms);
+  }
+
+  private async pause(recipients: string[]): Promise<void> {
+    const ms = Math.max(0, ...recipients.map((rcpt) => this.delays.get(rcpt.toLowerCase()) ?? 0));
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   private answerFor(address: SMTPServerAddress): Error | null {
