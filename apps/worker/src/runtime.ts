@@ -22,6 +22,7 @@ export interface RuntimeOptions {
 }
 
 const HOUR_S = 3600;
+const UNLIMITED = 1_000_000_000;
 const elapsed = (job: Job) =>
   job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined;
 
@@ -56,9 +57,9 @@ export function startWorkers(options: RuntimeOptions) {
       connection,
       prefix: options.prefix,
       concurrency: settings.concurrency,
-      limiter: settings.rateMax
-        ? { max: settings.rateMax, duration: settings.rateDurationMs }
-        : undefined,
+      // BullMQ checks manual throttles (ThrottleError) only when a limiter is set, so a queue
+      // without a configured limit gets one too high to matter.
+      limiter: { max: settings.rateMax ?? UNLIMITED, duration: settings.rateDurationMs },
       lockDuration: options.lockDurationMs,
       stalledInterval: options.stalledIntervalMs,
       maxStalledCount: 2,

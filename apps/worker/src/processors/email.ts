@@ -31,7 +31,7 @@ function serverDelayMs(text: string): number | undefined {
  * The taxonomy of SMTP failures: 421/451 → throttle the queue (attempt not spent);
  * other 4xx and network errors → retry with backoff; 5xx and malformed envelopes → permanent.
  */
-function classify(error: SmtpError, throttleMs: number): Error {
+export function classify(error: SmtpError, throttleMs: number): Error {
   const code = error.responseCode;
   if (code === 421 || code === 451) {
     return new ThrottleError(
