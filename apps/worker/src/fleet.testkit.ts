@@ -22,8 +22,10 @@ export const stopFleet = (fleet: AppProcess[]) =>
 
 /** The email queue as the producer sees it; jobs added here skip the HTTP API. */
 export function emailQueue(redisUrl: string, prefix: string) {
+  const connection = new Redis(redisUrl);
+  connection.on('error', () => {}); // tests kill Redis on purpose; ioredis reconnects by itself
   return new Queue(jobs.email.queue, {
-    connection: new Redis(redisUrl),
+    connection,
     prefix,
     defaultJobOptions: jobs.email.defaults,
   });
