@@ -11,6 +11,7 @@ import {
   allCompleted,
   deliveredIds,
   emailQueue,
+  type FleetWorker,
   mail,
   startFleet,
   stopFleet,
@@ -87,6 +88,25 @@ describe('email failures', () => {
     const failed = await failedJob(String(job.id));
     expect(failed?.failedReason).toMatch(/payload breaks the email contract/);
     expect(smtp.messages).toHaveLength(before);
+  });
+
+  it('counts outcomes, durations and throttles on the worker /metrics', async () => {
+    const [worker] = fleet as [FleetWorker];
+    const text = await fetch(`${worker.url}/metrics`).then((response) => response.text());
+    expect(text).toMatch(
+      /errand_jobs_finished_total\{queue="email",outcome="completed",app="worker"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /errand_jobs_finished_total\{queue="email",outcome="retried",app="worker"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /errand_jobs_finished_total\{queue="email",outcome="failed",app="worker"\} [1-9]/,
+    );
+    expect(text).toMatch(/errand_rate_limit_hits_total\{queue="email",app="worker"\} 1/);
+    expect(text).toMatch(/errand_job_duration_seconds_count\{app="worker",queue="email"\} [1-9]/);
+    expect(text).toMatch(/errand_job_wait_seconds_bucket/);
+    expect(text).toMatch(/errand_jobs_active\{queue="email",app="worker"\} 0/);
+    expect(await fetch(`${worker.url}/readyz`).then((response) => response.status)).toBe(200);
   });
 
   it('does not send again when a completed job runs again (the send ledger)', async () => {

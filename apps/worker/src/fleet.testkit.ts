@@ -4,14 +4,19 @@ import { type AppProcess, startApp } from '@errand/testing';
 import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
+/** A worker process and the base URL of its health and metrics server. */
+export type FleetWorker = AppProcess & { url: string };
+
 /** A few real worker processes on one Redis and queue prefix, for multi-process tests. */
 export async function startFleet(
   count: number,
   env: Record<string, string>,
-): Promise<AppProcess[]> {
-  const fleet: AppProcess[] = [];
+): Promise<FleetWorker[]> {
+  const fleet: FleetWorker[] = [];
   for (let i = 0; i < count; i++) {
-    fleet.push(startApp('worker', { WORKER_PORT: String(await freePort()), ...env }));
+    const port = await freePort();
+    const worker = startApp('worker', { WORKER_PORT: String(port), ...env });
+    fleet.push(Object.assign(worker, { url: `http://127.0.0.1:${port}` }));
   }
   await Promise.all(fleet.map((worker) => worker.waitForLine('worker running')));
   return fleet;
