@@ -1,4 +1,4 @@
-import { envVar, parseEnv } from '@errand/config';
+import { envVar, parseEnvParts } from '@errand/config';
 import { type JobType, jobTypes } from '@errand/contract';
 import { z } from 'zod';
 import { queueSettings } from './queue-settings.ts';
@@ -75,6 +75,6 @@ export type WorkerEnv = z.output<typeof WorkerEnv>;
 
 /** The worker's settings, with per-queue settings (`EMAIL_CONCURRENCY`…) under `queues`. */
 export function loadEnv(env: Record<string, string | undefined>) {
-  const base = parseEnv(WorkerEnv, env, 'worker');
-  return { ...base, queues: parseEnv(queueSettings, env, 'worker') };
+  const { base, queues } = parseEnvParts({ base: WorkerEnv, queues: queueSettings }, env, 'worker');
+  return { ...base, queues };
 }

@@ -5,21 +5,36 @@ export class ConfigError extends Error {
 }
 
 /**
- * Parse environment variables against one zod schema, once, at start. On failure the error
- * lists every bad variable with what was expected, so one restart fixes them all.
+ * Parse environment variables against zod schemas, once, at start: one schema, or several
+ * read from the same environment (`{ base, queues }`). On failure the error lists every bad
+ * variable of every schema with what was expected, so one restart fixes them all.
  */
 export function parseEnv<Schema extends z.ZodType>(
   schema: Schema,
   env: Record<string, string | undefined>,
   app: string,
 ): z.output<Schema> {
-  const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const name = issue.path.join('.') || '(environment)';
-    return `  - ${name}: ${issue.message}`;
-  });
-  throw new ConfigError(`${app}: invalid configuration\n${lines.join('\n')}`);
+  return parseEnvParts({ only: schema }, env, app).only;
+}
+
+export function parseEnvParts<Parts extends Record<string, z.ZodType>>(
+  parts: Parts,
+  env: Record<string, string | undefined>,
+  app: string,
+): { [K in keyof Parts]: z.output<Parts[K]> } {
+  const parsed: Record<string, unknown> = {};
+  const lines: string[] = [];
+  for (const [key, schema] of Object.entries(parts)) {
+    const result = schema.safeParse(env);
+    if (result.success) parsed[key] = result.data;
+    else {
+      for (const issue of result.error.issues) {
+        lines.push(`  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+      }
+    }
+  }
+  if (lines.length > 0) throw new ConfigError(`${app}: invalid configuration\n${lines.join('\n')}`);
+  return parsed as { [K in keyof Parts]: z.output<Parts[K]> };
 }
 
 /** Helpers for the string-typed world of environment variables. */
