@@ -32,7 +32,8 @@ it('npm start runs the platform on its own Redis and SMTP catcher, and stops cle
   child.stderr.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   try {
-    await eventually(() => (output.includes('worker running') ? true : undefined), {
+    const up = ['producer listening', 'dashboard listening', 'worker running'];
+    await eventually(() => (up.every((line) => output.includes(line)) ? true : undefined), {
       timeoutMs: 20_000,
       what: 'all apps up',
     });
