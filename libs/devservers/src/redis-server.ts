@@ -26,7 +26,7 @@ export interface RedisServerOptions {
 
 export const MISSING_REDIS_SERVER =
   'redis-server was not found on PATH. Install it (Debian/Ubuntu: apt install redis-server; macOS: brew install redis), ' +
-  'or point REDIS_URL at a Redis you run, or start the whole platform with docker compose up.';
+  'or point REDIS_URL at a Redis you run.';
 
 /**
  * A real redis-server child process on loopback, for tests and for `npm start`.
