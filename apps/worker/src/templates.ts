@@ -13,12 +13,13 @@ type Compiled = { html: Handlebars.TemplateDelegate; text: Handlebars.TemplateDe
  * `<name>.text.hbs`. Strict mode: a variable the data lacks is an error, not an empty string.
  */
 export function loadTemplates(dir = TEMPLATE_DIR) {
-  const compile = (file: string) =>
-    Handlebars.compile(readFileSync(join(dir, file), 'utf8'), { strict: true });
+  // Text parts are not HTML: escaping would turn "?t=abc" into "?t&#x3D;abc" in a plain link.
+  const compile = (file: string, noEscape: boolean) =>
+    Handlebars.compile(readFileSync(join(dir, file), 'utf8'), { strict: true, noEscape });
   const compiled = new Map<string, Compiled>(
     emailTemplateNames.map((name) => [
       name,
-      { html: compile(`${name}.html.hbs`), text: compile(`${name}.text.hbs`) },
+      { html: compile(`${name}.html.hbs`, false), text: compile(`${name}.text.hbs`, true) },
     ]),
   );
 
