@@ -1,17 +1,10 @@
-import { createLogger } from '@errand/observability';
 import { startTestRedis, type TestRedis } from '@errand/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobContext } from '../processor.ts';
+import { testContext } from '../processor.testkit.ts';
 import { bucketsOf, makeAnalyticsProcessor } from './analytics.ts';
 
-const ctx: JobContext = {
-  id: '1',
-  attempt: 1,
-  logger: createLogger('test', 'silent'),
-  signal: new AbortController().signal,
-  progress: async () => {},
-};
+const ctx = testContext();
 
 describe('analytics processor (real Redis)', () => {
   let server: TestRedis;

@@ -4,20 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImagePayload } from '@errand/contract';
-import { createLogger } from '@errand/observability';
 import { LocalStorage } from '@errand/storage';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JobContext, PermanentError } from '../processor.ts';
+import { testContext } from '../processor.testkit.ts';
+import { PermanentError } from '../processor.ts';
 import { type ImageDeps, makeImageProcessor } from './image.ts';
 
-const ctx = (id: string): JobContext => ({
-  id,
-  attempt: 1,
-  logger: createLogger('test', 'silent'),
-  signal: new AbortController().signal,
-  progress: async () => {},
-});
+const ctx = (id: string) => testContext(id);
 
 describe('image processor (real sharp, real bytes)', () => {
   let dir: string;

@@ -1,0 +1,11 @@
+import { createLogger } from '@errand/observability';
+import type { JobContext } from './processor.ts';
+
+/** A context for calling a processor directly in a test: silent logger, live signal. */
+export const testContext = (id = '1', attempt = 1): JobContext => ({
+  id,
+  attempt,
+  logger: createLogger('test', 'silent'),
+  signal: new AbortController().signal,
+  progress: async () => {},
+});
