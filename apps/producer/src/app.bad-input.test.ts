@@ -1,42 +1,19 @@
-import type { Server } from 'node:http';
-import { closeQueues, jobTypes, openQueues, type Queues } from '@errand/contract';
-import { closeServer, listen } from '@errand/http';
-import { createLogger, Metrics } from '@errand/observability';
-import { createRedis } from '@errand/redis';
-import { baseUrl, request, startTestRedis, type TestRedis } from '@errand/testing';
-import type { Redis } from 'ioredis';
+import { jobTypes, type Queues } from '@errand/contract';
+import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from './app.ts';
-import { producerMetrics } from './deps.ts';
+import { startProducer } from './app.testkit.ts';
 
 /** Malformed, oversized and hostile requests: each gets its problem+json and enqueues nothing. */
 describe('enqueue API bad input', () => {
-  let server: TestRedis;
-  let redis: Redis;
-  let queues: Queues;
-  let http: Server;
+  let producer: Awaited<ReturnType<typeof startProducer>>;
   let api: string;
+  let queues: Queues;
 
   beforeAll(async () => {
-    server = await startTestRedis();
-    redis = createRedis(server.url, 'producer', { lazyConnect: true });
-    await redis.connect();
-    queues = openQueues(redis, 'badinput');
-    const deps = {
-      redis,
-      queues,
-      logger: createLogger('test', 'silent'),
-      metrics: producerMetrics(new Metrics('test')),
-    };
-    http = await listen(buildApp(deps, { bodyLimitBytes: 64 * 1024 }), 0, '127.0.0.1');
-    api = baseUrl(http);
+    producer = await startProducer('badinput', { bodyLimitBytes: 64 * 1024 });
+    ({ api, queues } = producer);
   });
-  afterAll(async () => {
-    await closeServer(http);
-    await closeQueues(queues);
-    redis?.disconnect();
-    await server?.stop();
-  });
+  afterAll(() => producer?.stop());
 
   const email = { to: 'a@example.com', subject: 'Hi', text: 'x' };
   const raw = (body: string, type = 'application/json') =>

@@ -1,5 +1,6 @@
 import { isJobType, type JobType, jobTypes } from '@errand/contract';
 import { HttpProblem } from '@errand/http';
+import type { Request } from 'express';
 
 /** The `{type}` path segment as a job type of the contract, or a 404 that lists the real ones. */
 export function jobTypeOf(param: unknown): JobType {
@@ -16,4 +17,14 @@ const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export function jobIdOf(param: unknown): string {
   if (typeof param === 'string' && JOB_ID.test(param)) return param;
   throw new HttpProblem('job-not-found', 'Job ids are 1 to 128 letters, digits, "_" or "-".');
+}
+
+/** Bodies are JSON only; anything else is a 415 before it is parsed. */
+export function requireJson(req: Request): void {
+  if (!req.is('application/json')) {
+    throw new HttpProblem(
+      'unsupported-media-type',
+      'Send the body as Content-Type: application/json.',
+    );
+  }
 }

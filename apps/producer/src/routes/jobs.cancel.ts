@@ -1,0 +1,29 @@
+import { HttpProblem } from '@errand/http';
+import type { RequestHandler } from 'express';
+import type { Deps } from '../deps.ts';
+import { jobIdOf, jobTypeOf } from '../job-type.ts';
+import { withRedis } from '../redis-errors.ts';
+
+const CANCELLABLE = new Set(['waiting', 'delayed', 'prioritized']);
+
+/** DELETE /v1/jobs/{type}/{id}: cancel a job that has not started; 409 once it has. */
+export const cancelJob =
+  ({ queues, redis }: Deps): RequestHandler =>
+  async (req, res) => {
+    const type = jobTypeOf(req.params.type);
+    const id = jobIdOf(req.params.id);
+    const state = await withRedis(redis, () => queues[type].getJobState(id));
+    if (state === 'unknown')
+      throw new HttpProblem('job-not-found', `No ${type} job has id "${id}".`);
+    if (!CANCELLABLE.has(state)) {
+      throw new HttpProblem(
+        'conflict',
+        `Job ${id} is ${state}; only waiting or delayed jobs can be cancelled.`,
+      );
+    }
+    // remove() refuses a job a worker locked in the meantime: that is the same conflict.
+    const removed = await withRedis(redis, () => queues[type].remove(id)).catch(() => 0);
+    if (removed !== 1)
+      throw new HttpProblem('conflict', `Job ${id} started before it could be cancelled.`);
+    res.json({ id, type, state: 'cancelled' });
+  };

@@ -1,0 +1,21 @@
+import { HttpProblem } from '@errand/http';
+import type { RequestHandler } from 'express';
+import type { Deps } from '../deps.ts';
+import { jobIdOf, jobTypeOf } from '../job-type.ts';
+import { withRedis } from '../redis-errors.ts';
+
+/** POST /v1/jobs/{type}/{id}/retry: run a failed job again, with a fresh set of attempts. */
+export const retryJob =
+  ({ queues, redis }: Deps): RequestHandler =>
+  async (req, res) => {
+    const type = jobTypeOf(req.params.type);
+    const id = jobIdOf(req.params.id);
+    const job = await withRedis(redis, () => queues[type].getJob(id));
+    if (!job) throw new HttpProblem('job-not-found', `No ${type} job has id "${id}".`);
+    const state = await withRedis(redis, () => job.getState());
+    if (state !== 'failed') {
+      throw new HttpProblem('conflict', `Job ${id} is ${state}; only failed jobs can be retried.`);
+    }
+    await withRedis(redis, () => job.retry('failed', { resetAttemptsMade: true }));
+    res.status(202).location(`/v1/jobs/${type}/${id}`).json({ id, type, state: 'waiting' });
+  };
