@@ -19,6 +19,7 @@ export async function startProducer(prefix: string, options: { bodyLimitBytes?: 
     queues,
     logger: createLogger('test', 'silent'),
     metrics: producerMetrics(new Metrics('test')),
+    prefix,
   };
   const http: Server = await listen(
     buildApp(deps, { bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024 }),

@@ -8,6 +8,7 @@ export interface ProducerMetrics {
   registry: Metrics;
   requests: Histogram<'method' | 'route' | 'status'>;
   enqueued: Counter<'type'>;
+  replays: Counter<'type'>;
 }
 
 export function producerMetrics(registry: Metrics): ProducerMetrics {
@@ -24,6 +25,11 @@ export function producerMetrics(registry: Metrics): ProducerMetrics {
       help: 'Jobs accepted by the enqueue API, by job type',
       labelNames: ['type'],
     }),
+    replays: registry.counter({
+      name: 'idempotent_replays_total',
+      help: 'Requests answered with an earlier job because their Idempotency-Key was seen before',
+      labelNames: ['type'],
+    }),
   };
 }
 
@@ -33,4 +39,6 @@ export interface Deps {
   queues: Queues;
   logger: Logger;
   metrics: ProducerMetrics;
+  /** The queue prefix, for the producer's own keys (idempotency records). */
+  prefix: string;
 }

@@ -20,7 +20,7 @@ try {
   const queues = openQueues(redis, env.QUEUE_PREFIX);
   const metrics = producerMetrics(new Metrics('producer'));
   const app = buildApp(
-    { redis, queues, logger, metrics },
+    { redis, queues, logger, metrics, prefix: env.QUEUE_PREFIX },
     { bodyLimitBytes: env.BODY_LIMIT_BYTES },
   );
 

@@ -1,17 +1,39 @@
 import type { RequestHandler } from 'express';
 import type { Deps } from '../deps.ts';
 import { parseEnqueue } from '../enqueue-request.ts';
+import { idempotencyOf, recordOrReplay, replay } from '../idempotency.ts';
 import { jobTypeOf, requireJson } from '../job-type.ts';
 import { withRedis } from '../redis-errors.ts';
 
-/** POST /v1/jobs/{type}: validate against the contract, add, answer 202 with the job's place. */
+/**
+ * POST /v1/jobs/{type}: validate against the contract, add, answer 202 with the job's place.
+ * With an Idempotency-Key, a repeat of the same request answers 200 with the same job.
+ */
 export const createJob =
-  ({ queues, redis, metrics }: Deps): RequestHandler =>
+  ({ queues, redis, metrics, prefix }: Deps): RequestHandler =>
   async (req, res) => {
     const type = jobTypeOf(req.params.type);
     requireJson(req);
     const { data, opts, state } = parseEnqueue(type, req.body);
-    const job = await withRedis(redis, () => queues[type].add(type, data, opts));
+    const idem = idempotencyOf(req, res.locals.producer ?? 'anonymous', prefix);
+    type Answer = { id: string; type: string; state: string };
+    const send = (status: number, answer: Answer) =>
+      res.status(status).location(`/v1/jobs/${type}/${answer.id}`).json(answer);
+
+    const earlier = idem && (await withRedis(redis, () => replay<Answer>(redis, idem)));
+    if (earlier) {
+      metrics.replays.inc({ type });
+      return void send(200, earlier);
+    }
+    const job = await withRedis(redis, () =>
+      queues[type].add(type, data, idem ? { ...opts, jobId: idem.jobId } : opts),
+    );
+    const answer = { id: String(job.id), type, state };
+    const raced = idem && (await withRedis(redis, () => recordOrReplay(redis, idem, answer)));
+    if (raced) {
+      metrics.replays.inc({ type });
+      return void send(200, raced);
+    }
     metrics.enqueued.inc({ type });
-    res.status(202).location(`/v1/jobs/${type}/${job.id}`).json({ id: job.id, type, state });
+    send(202, answer);
   };
