@@ -1,4 +1,4 @@
-import type { Queues } from '@errand/contract';
+import type { JobType, Queues } from '@errand/contract';
 import type { Logger, Metrics } from '@errand/observability';
 import type { Redis } from 'ioredis';
 import type { Counter, Histogram } from 'prom-client';
@@ -41,4 +41,6 @@ export interface Deps {
   metrics: ProducerMetrics;
   /** The queue prefix, for the producer's own keys (idempotency records). */
   prefix: string;
+  /** Backpressure: most jobs a queue may have waiting before enqueues get 503; 0 = no limit. */
+  maxWaiting: Record<JobType, number>;
 }

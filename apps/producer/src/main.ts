@@ -5,7 +5,7 @@ import { createLogger, Metrics } from '@errand/observability';
 import { connectRedis } from '@errand/redis';
 import { buildApp } from './app.ts';
 import { producerMetrics } from './deps.ts';
-import { loadEnv } from './env.ts';
+import { loadEnv, maxWaitingOf } from './env.ts';
 
 try {
   // 1. config
@@ -20,7 +20,7 @@ try {
   const queues = openQueues(redis, env.QUEUE_PREFIX);
   const metrics = producerMetrics(new Metrics('producer'));
   const app = buildApp(
-    { redis, queues, logger, metrics, prefix: env.QUEUE_PREFIX },
+    { redis, queues, logger, metrics, prefix: env.QUEUE_PREFIX, maxWaiting: maxWaitingOf(env) },
     { bodyLimitBytes: env.BODY_LIMIT_BYTES },
   );
 

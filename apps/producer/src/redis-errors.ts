@@ -1,5 +1,7 @@
+import type { JobType } from '@errand/contract';
 import { HttpProblem } from '@errand/http';
 import type { Redis } from 'ioredis';
+import type { Deps } from './deps.ts';
 
 /**
  * Run a Redis operation for a request; while Redis is not connected, answer 503 with
@@ -28,3 +30,21 @@ const unavailable = (status: string) =>
       headers: { 'Retry-After': '1' },
     },
   );
+
+/** 503 while the queue holds more waiting jobs than its limit, so callers back off. */
+export async function checkDepth(deps: Deps, type: JobType, adding = 1): Promise<void> {
+  const limit = deps.maxWaiting[type];
+  if (!limit) return;
+  const waiting = await withRedis(deps.redis, () =>
+    deps.queues[type].getJobCountByTypes('waiting', 'prioritized'),
+  );
+  if (waiting + adding > limit) {
+    throw new HttpProblem(
+      'queue-full',
+      `The ${type} queue has ${waiting} jobs waiting (limit ${limit}); try later.`,
+      {
+        headers: { 'Retry-After': '5' },
+      },
+    );
+  }
+}

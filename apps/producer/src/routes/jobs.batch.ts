@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { parseEnqueue } from '../enqueue-request.ts';
 import { jobTypeOf, requireJson } from '../job-type.ts';
-import { withRedis } from '../redis-errors.ts';
+import { checkDepth, withRedis } from '../redis-errors.ts';
 import { parseOr400 } from '../validation.ts';
 
 export const MAX_BATCH = 1_000;
@@ -16,12 +16,14 @@ const batchBody = z.strictObject({ jobs: z.array(z.unknown()).min(1).max(MAX_BAT
  * and BullMQ's addBulk adds them in one MULTI, so Redis takes all of them or none.
  */
 export const createBatch =
-  ({ queues, redis, metrics }: Deps): RequestHandler =>
+  (deps: Deps): RequestHandler =>
   async (req, res) => {
+    const { queues, redis, metrics } = deps;
     const type = jobTypeOf(req.params.type);
     requireJson(req);
     const body = parseOr400(batchBody, req.body);
     const items = body.jobs.map((item, index) => parseEnqueue(type, item, `jobs.${index}`));
+    await checkDepth(deps, type, items.length);
     const added = await withRedis(redis, () =>
       queues[type].addBulk(items.map(({ data, opts }) => ({ name: type, data, opts }))),
     );

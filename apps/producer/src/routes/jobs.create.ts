@@ -3,15 +3,16 @@ import type { Deps } from '../deps.ts';
 import { parseEnqueue } from '../enqueue-request.ts';
 import { idempotencyOf, recordOrReplay, replay } from '../idempotency.ts';
 import { jobTypeOf, requireJson } from '../job-type.ts';
-import { withRedis } from '../redis-errors.ts';
+import { checkDepth, withRedis } from '../redis-errors.ts';
 
 /**
  * POST /v1/jobs/{type}: validate against the contract, add, answer 202 with the job's place.
  * With an Idempotency-Key, a repeat of the same request answers 200 with the same job.
  */
 export const createJob =
-  ({ queues, redis, metrics, prefix }: Deps): RequestHandler =>
+  (deps: Deps): RequestHandler =>
   async (req, res) => {
+    const { queues, redis, metrics, prefix } = deps;
     const type = jobTypeOf(req.params.type);
     requireJson(req);
     const { data, opts, state } = parseEnqueue(type, req.body);
@@ -25,6 +26,7 @@ export const createJob =
       metrics.replays.inc({ type });
       return void send(200, earlier);
     }
+    await checkDepth(deps, type);
     const job = await withRedis(redis, () =>
       queues[type].add(type, data, idem ? { ...opts, jobId: idem.jobId } : opts),
     );

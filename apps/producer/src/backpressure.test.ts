@@ -1,0 +1,64 @@
+import { eventually, request } from '@errand/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProducer } from './app.testkit.ts';
+
+const mail = { to: 'a@example.com', subject: 'Hi', text: 'x' };
+
+/** Never 202 for a job Redis did not take: 503 + Retry-After instead, and recovery by itself. */
+describe('backpressure', () => {
+  let producer: Awaited<ReturnType<typeof startProducer>>;
+  beforeAll(async () => {
+    producer = await startProducer('pressure', { maxWaiting: { image: 2 } });
+  });
+  afterAll(() => producer?.stop());
+
+  const post = (type: string, data: unknown) =>
+    request(`${producer.api}/v1/jobs/${type}`, { method: 'POST', json: { data } });
+
+  it('answers 503 fast while Redis is down, turns /readyz 503, and recovers without restart', async () => {
+    expect((await post('email', mail)).status).toBe(202);
+    await producer.redisServer.kill();
+    await eventually(() => (producer.redis.status !== 'ready' ? true : undefined));
+
+    const started = performance.now();
+    const refused = await post('email', mail);
+    // Fail fast: no offline queue, no waiting on reconnects. The bound is loose on purpose;
+    // it only has to tell "answered at once" from "held the request until a timeout".
+    expect(performance.now() - started).toBeLessThan(250);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.body.type).toMatch(/redis-unavailable$/);
+    expect((await request(`${producer.api}/readyz`)).status).toBe(503);
+    expect((await request(`${producer.api}/healthz`)).status).toBe(200);
+
+    await producer.redisServer.restart();
+    const accepted = await eventually(
+      async () => {
+        const answer = await post('email', mail);
+        return answer.status === 202 ? answer : undefined;
+      },
+      { timeoutMs: 15_000, what: 'enqueue after Redis came back' },
+    );
+    expect(await producer.queues.email.getJob(accepted.body.id)).toBeDefined();
+    expect((await request(`${producer.api}/readyz`)).status).toBe(200);
+    // Two jobs before and after the outage; the refused one was never added.
+    expect(await producer.queues.email.getJobCountByTypes('waiting')).toBe(2);
+  });
+
+  it('answers 503 queue-full over the depth limit, for single jobs and batches', async () => {
+    const image = { source: { key: 'a.png' }, outputs: [{ format: 'png' }] };
+    expect((await post('image', image)).status).toBe(202);
+    const batch = await request(`${producer.api}/v1/jobs/image/batch`, {
+      method: 'POST',
+      json: { jobs: [{ data: image }, { data: image }] },
+    });
+    expect(batch.status).toBe(503);
+    expect((await post('image', image)).status).toBe(202);
+    const full = await post('image', image);
+    expect(full.status).toBe(503);
+    expect(full.body.type).toMatch(/queue-full$/);
+    expect(full.headers.get('retry-after')).toBe('5');
+    expect(await producer.queues.image.getJobCountByTypes('waiting')).toBe(2);
+    expect((await post('email', mail)).status).toBe(202); // other queues are not limited
+  });
+});
