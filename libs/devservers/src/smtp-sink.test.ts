@@ -1,0 +1,68 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createTransport } from 'nodemailer';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SmtpSink } from './smtp-sink.ts';
+
+/** The SMTP harness itself, driven by a real client (nodemailer) over TCP. */
+describe('SmtpSink', () => {
+  let sink: SmtpSink;
+  let saveDir: string;
+  const send = (to: string, subject = 'Hello') =>
+    createTransport({ host: sink.host, port: sink.port, secure: false, ignoreTLS: true }).sendMail({
+      from: 'sender@example.com',
+      to,
+      subject,
+      text: `Body for ${to}`,
+    });
+
+  beforeEach(async () => {
+    saveDir = await mkdtemp(join(tmpdir(), 'errand-smtp-'));
+    sink = await SmtpSink.start({ saveDir });
+  });
+  afterEach(async () => {
+    await sink.close();
+    await rm(saveDir, { recursive: true, force: true });
+  });
+
+  it('records the envelope and the parsed message, and saves it as .eml', async () => {
+    await send('ada@example.com', 'Welcome aboard');
+    const [mail] = await sink.waitFor(1);
+    expect(mail?.envelope).toEqual({ from: 'sender@example.com', to: ['ada@example.com'] });
+    expect(mail?.parsed.subject).toBe('Welcome aboard');
+    expect(mail?.parsed.text?.trim()).toBe('Body for ada@example.com');
+    const file = mail?.file ?? '';
+    expect(dirname(file)).toBe(saveDir);
+    expect(file).toMatch(/\.eml$/);
+    const saved = await readFile(file, 'utf8');
+    expect(saved).toContain('Subject: Welcome aboard');
+    expect(saved).toContain('Body for ada@example.com');
+  });
+
+  it('waitFor resolves once enough messages arrived, and rejects after its timeout', async () => {
+    const waiting = sink.waitFor(2);
+    await send('a@example.com');
+    await send('b@example.com');
+    expect((await waiting).map((mail) => mail.envelope.to[0])).toEqual([
+      'a@example.com',
+      'b@example.com',
+    ]);
+    await expect(sink.waitFor(3, 100)).rejects.toThrow(/2 of 3 messages after 100 ms/);
+  });
+
+  it('answers a failing recipient with its code, and delivers nothing', async () => {
+    sink.failRecipient('gone@example.com', 550);
+    await expect(send('gone@example.com')).rejects.toMatchObject({ responseCode: 550 });
+    await expect(send('gone@example.com')).rejects.toMatchObject({ responseCode: 550 });
+    expect(sink.messages).toHaveLength(0);
+  });
+
+  it('fails a recipient only the given number of times, then accepts', async () => {
+    sink.failRecipient('busy@example.com', 451, 2);
+    await expect(send('busy@example.com')).rejects.toMatchObject({ responseCode: 451 });
+    await expect(send('busy@example.com')).rejects.toMatchObject({ responseCode: 451 });
+    await send('busy@example.com');
+    expect((await sink.waitFor(1))[0]?.envelope.to).toEqual(['busy@example.com']);
+  });
+});
