@@ -90,3 +90,10 @@ describe('envVar.bool', () => {
     expect(() => read('TRUE')).toThrow(ConfigError);
   });
 });
+
+describe('blank variables', () => {
+  it('treat a set-but-blank number as unset, not as 0', () => {
+    const schema = z.object({ PORT: envVar.port(3000), N: envVar.int(7, 1) });
+    expect(parseEnv(schema, { PORT: '', N: ' ' }, 'app')).toEqual({ PORT: 3000, N: 7 });
+  });
+});

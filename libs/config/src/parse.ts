@@ -37,10 +37,16 @@ export function parseEnvParts<Parts extends Record<string, z.ZodType>>(
   return parsed as { [K in keyof Parts]: z.output<Parts[K]> };
 }
 
+/** `PORT=` (set but blank) means "not set", not 0: coercion would turn "" into 0. */
+const blankToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
 /** Helpers for the string-typed world of environment variables. */
 export const envVar = {
-  port: (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback),
-  int: (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback),
+  port: (fallback: number) =>
+    z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(65_535).default(fallback)),
+  int: (fallback: number, min = 0) =>
+    z.preprocess(blankToUndefined, z.coerce.number().int().min(min).default(fallback)),
   /** "true"/"false"/"1"/"0"/"yes"/"no"; anything else is an error, not a silent false. */
   bool: (fallback: boolean) =>
     z

@@ -106,7 +106,10 @@ export class RedisServer {
         output += chunk.toString();
       });
       child.once('error', (error: NodeJS.ErrnoException) => {
-        reject(error.code === 'ENOENT' ? new Error(MISSING_REDIS_SERVER) : error);
+        const missing = this.options.binary
+          ? `${this.options.binary} does not exist. ${MISSING_REDIS_SERVER}`
+          : MISSING_REDIS_SERVER;
+        reject(error.code === 'ENOENT' ? new Error(missing) : error);
       });
       child.once('exit', (code) => {
         if (!this.child)

@@ -1,4 +1,4 @@
-import { type Logger, type LoggerOptions, pino } from 'pino';
+import { type Logger, type LoggerOptions, pino, stdSerializers } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -32,15 +32,23 @@ export function createLogger(
     redact: { paths: redactedPaths, censor: '[redacted]' },
     hooks: {
       logMethod(args, method) {
-        const masked = args.map((arg) => (typeof arg === 'string' ? maskEmails(arg) : arg));
+        // logger.error(err) alone: pino would take the raw message as msg, so give it a masked one.
+        const [first, second] = args as unknown[];
+        const call =
+          first instanceof Error && typeof second !== 'string'
+            ? [{ err: first }, first.message]
+            : args;
+        const masked = call.map((arg) => (typeof arg === 'string' ? maskEmails(arg) : arg));
         method.apply(this, masked as Parameters<typeof method>);
       },
     },
-    formatters: {
-      log(object) {
-        const err = object.err as { message?: unknown } | undefined;
-        if (err && typeof err.message === 'string') err.message = maskEmails(err.message);
-        return object;
+    serializers: {
+      // A copy with addresses masked in message and stack; the caller's Error stays as it was.
+      err(error: Error) {
+        const serialized = stdSerializers.err(error);
+        serialized.message = maskEmails(serialized.message);
+        if (serialized.stack) serialized.stack = maskEmails(serialized.stack);
+        return serialized;
       },
     },
   };
