@@ -1,42 +1,57 @@
 import type { Server } from 'node:http';
-import { closeQueues, type JobType, openQueues, type Queues } from '@errand/contract';
+import { closeQueues, openQueues, type Queues } from '@errand/contract';
 import { closeServer, listen } from '@errand/http';
 import { createLogger, Metrics } from '@errand/observability';
 import { createRedis } from '@errand/redis';
 import { baseUrl, startTestRedis, type TestRedis } from '@errand/testing';
 import type { Redis } from 'ioredis';
+import { apiKeysVar } from './api-keys.ts';
 import { buildApp } from './app.ts';
-import { producerMetrics } from './deps.ts';
+import { type Deps, producerMetrics } from './deps.ts';
+import { makeJobEvents } from './job-events.ts';
+
+export interface TestProducerOptions {
+  bodyLimitBytes?: number;
+  /** API_KEYS as the environment gives it: a JSON array of { name, key, scopes }. */
+  apiKeys?: unknown[];
+  rateLimit?: number;
+  maxWaiting?: Partial<Deps['maxWaiting']>;
+}
 
 /** The producer's app in-process, on its own real Redis, listening on a free port. */
-export async function startProducer(
-  prefix: string,
-  options: { bodyLimitBytes?: number; maxWaiting?: Partial<Record<JobType, number>> } = {},
-) {
+export async function startProducer(prefix: string, options: TestProducerOptions = {}) {
   const server: TestRedis = await startTestRedis();
   const redis: Redis = createRedis(server.url, 'producer', { lazyConnect: true });
   await redis.connect();
   const queues: Queues = openQueues(redis, prefix);
-  const deps = {
+  const events = makeJobEvents({ redis, redisUrl: server.url, queues });
+  const metrics = producerMetrics(new Metrics('test'));
+  const deps: Deps = {
     redis,
     queues,
+    events,
     logger: createLogger('test', 'silent'),
-    metrics: producerMetrics(new Metrics('test')),
+    metrics,
     prefix,
     maxWaiting: { email: 0, image: 0, analytics: 0, ...options.maxWaiting },
   };
-  const http: Server = await listen(
-    buildApp(deps, { bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024 }),
-    0,
-    '127.0.0.1',
-  );
+  const app = buildApp(deps, {
+    bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
+    apiKeys: apiKeysVar.parse(JSON.stringify(options.apiKeys ?? [])),
+    rateLimit: options.rateLimit ?? 10_000,
+  });
+  const http: Server = await listen(app, 0, '127.0.0.1');
   return {
+    app,
     api: baseUrl(http),
     redisServer: server,
     redis,
     queues,
+    metrics,
     async stop() {
-      await closeServer(http);
+      const closing = closeServer(http);
+      await events.close();
+      await closing;
       await closeQueues(queues);
       redis.disconnect();
       await server.stop();

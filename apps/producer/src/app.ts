@@ -1,12 +1,36 @@
 import { notFound, opsRouter, problemErrors } from '@errand/http';
 import express, { type RequestHandler } from 'express';
-import type { Deps } from './deps.ts';
+import type { Scope } from './api-keys.ts';
+import { authenticate, requireScope } from './auth.ts';
+import type { ApiSettings, Deps } from './deps.ts';
+import { docsRouter } from './docs.ts';
+import { rateLimit } from './rate-limit.ts';
 import { createBatch } from './routes/jobs.batch.ts';
 import { cancelJob } from './routes/jobs.cancel.ts';
 import { createJob } from './routes/jobs.create.ts';
+import { streamJobEvents } from './routes/jobs.events.ts';
 import { getJob } from './routes/jobs.get.ts';
 import { retryJob } from './routes/jobs.retry.ts';
 import { listQueues } from './routes/queues.list.ts';
+import { noProtoKeys } from './validation.ts';
+
+type Route = [
+  method: 'get' | 'post' | 'delete',
+  path: string,
+  scope: Scope,
+  handler: (deps: Deps) => RequestHandler,
+];
+
+/** Every route of the API, with the scope its key needs. `openapi.ts` documents each one. */
+export const routes: Route[] = [
+  ['post', '/v1/jobs/:type', 'enqueue', createJob],
+  ['post', '/v1/jobs/:type/batch', 'enqueue', createBatch],
+  ['get', '/v1/jobs/:type/:id', 'read', getJob],
+  ['get', '/v1/jobs/:type/:id/events', 'read', streamJobEvents],
+  ['delete', '/v1/jobs/:type/:id', 'admin', cancelJob],
+  ['post', '/v1/jobs/:type/:id/retry', 'admin', retryJob],
+  ['get', '/v1/queues', 'read', listQueues],
+];
 
 /** Latency and status of every request, labelled by route pattern (not raw path). */
 const measure =
@@ -20,21 +44,36 @@ const measure =
     next();
   };
 
-/** The enqueue API: one table of routes, then problem+json for everything that goes wrong. */
-export function buildApp(deps: Deps, options: { bodyLimitBytes: number }) {
+/**
+ * The enqueue API: ops endpoints and docs, then the table of routes, each behind its key and
+ * rate limit; everything that goes wrong ends as problem+json.
+ */
+export function buildApp(deps: Deps, settings: ApiSettings) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(measure(deps));
   app.use(opsRouter({ redis: deps.redis, metrics: deps.metrics.registry }));
-  app.use(express.json({ limit: options.bodyLimitBytes, strict: true }));
+  app.use(docsRouter());
 
-  app.post('/v1/jobs/:type', createJob(deps));
-  app.post('/v1/jobs/:type/batch', createBatch(deps));
-  app.get('/v1/jobs/:type/:id', getJob(deps));
-  app.delete('/v1/jobs/:type/:id', cancelJob(deps));
-  app.post('/v1/jobs/:type/:id/retry', retryJob(deps));
-  app.get('/v1/queues', listQueues(deps));
+  // Per route, so even a 401 or 429 is measured under its route: who (401), how often
+  // (429), may it (403), then the body (400, 413, 415), then the handler.
+  const guard = [
+    authenticate(settings.apiKeys),
+    rateLimit({
+      redis: deps.redis,
+      prefix: deps.prefix,
+      perSecond: settings.rateLimit,
+      onLimited: (key) => {
+        deps.metrics.rateLimited.inc({ key });
+        deps.logger.info({ producer: key }, 'rate limited');
+      },
+    }),
+  ];
+  const json = express.json({ limit: settings.bodyLimitBytes, strict: true });
+  for (const [method, path, scope, handler] of routes) {
+    app[method](path, ...guard, requireScope(scope), json, noProtoKeys, handler(deps));
+  }
 
   app.use(notFound);
   app.use(problemErrors(deps.logger));

@@ -2,12 +2,15 @@ import type { JobType, Queues } from '@errand/contract';
 import type { Logger, Metrics } from '@errand/observability';
 import type { Redis } from 'ioredis';
 import type { Counter, Histogram } from 'prom-client';
+import type { ApiKey } from './api-keys.ts';
+import type { JobEvents } from './job-events.ts';
 
 /** Metrics of the producer's API. */
 export interface ProducerMetrics {
   registry: Metrics;
   requests: Histogram<'method' | 'route' | 'status'>;
   enqueued: Counter<'type'>;
+  rateLimited: Counter<'key'>;
   replays: Counter<'type'>;
 }
 
@@ -25,21 +28,36 @@ export function producerMetrics(registry: Metrics): ProducerMetrics {
       help: 'Jobs accepted by the enqueue API, by job type',
       labelNames: ['type'],
     }),
+    rateLimited: registry.counter({
+      name: 'api_rate_limited_total',
+      help: 'Requests refused with 429, by API key name',
+      labelNames: ['key'],
+    }),
     replays: registry.counter({
       name: 'idempotent_replays_total',
-      help: 'Requests answered with an earlier job because their Idempotency-Key was seen before',
+      help: 'Enqueue requests answered with the job of an earlier request with the same Idempotency-Key',
       labelNames: ['type'],
     }),
   };
+}
+
+/** Settings of the API, from env.ts. */
+export interface ApiSettings {
+  bodyLimitBytes: number;
+  /** Configured keys; empty means no authentication (the producer then serves loopback only). */
+  apiKeys: readonly ApiKey[];
+  /** Requests per second per key, unless the key names its own. */
+  rateLimit: number;
 }
 
 /** What the request handlers use; built once in main.ts. */
 export interface Deps {
   redis: Redis;
   queues: Queues;
+  events: JobEvents;
   logger: Logger;
   metrics: ProducerMetrics;
-  /** The queue prefix, for the producer's own keys (idempotency records). */
+  /** QUEUE_PREFIX: BullMQ's key prefix, and the producer's own keys live under it too. */
   prefix: string;
   /** Backpressure: most jobs a queue may have waiting before enqueues get 503; 0 = no limit. */
   maxWaiting: Record<JobType, number>;

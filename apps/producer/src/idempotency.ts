@@ -3,81 +3,83 @@ import { HttpProblem } from '@errand/http';
 import type { Request } from 'express';
 import type { Redis } from 'ioredis';
 
-/** How long a key is remembered, also after its job is gone. */
+/** How long a key is remembered (two days), also after its job finished or was removed. */
 export const IDEMPOTENCY_TTL_S = 48 * 60 * 60;
+
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** The `Idempotency-Key` header (1 to 255 visible ASCII characters), if the request has one. */
+export function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.get('idempotency-key');
+  if (key === undefined) return undefined;
+  if (KEY.test(key)) return key;
+  throw new HttpProblem(
+    'invalid-header',
+    'Idempotency-Key must be 1 to 255 visible ASCII characters.',
+  );
+}
 
-/** Canonical JSON (sorted keys), so the same request body always hashes the same. */
+const hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same request. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
 
-export interface Idempotency {
-  /** The job id this key always maps to (batches append `-<index>`). */
+export interface Claim {
+  /** BullMQ job id (or, for a batch, the stem of the ids): the same for the same key. */
   jobId: string;
-  fingerprint: string;
-  recordKey: string;
-}
-
-/** The `Idempotency-Key` header of a request, scoped to its caller; undefined when absent. */
-export function idempotencyOf(
-  req: Request,
-  scope: string,
-  prefix: string,
-): Idempotency | undefined {
-  const key = req.get('idempotency-key');
-  if (key === undefined) return undefined;
-  if (!KEY.test(key)) {
-    throw new HttpProblem(
-      'invalid-body',
-      'Idempotency-Key must be 1 to 255 visible ASCII characters.',
-      {
-        errors: [{ path: 'Idempotency-Key', message: 'invalid' }],
-      },
-    );
-  }
-  const id = sha256(`${scope}\n${key}`).slice(0, 40);
-  return {
-    jobId: `idem-${id}`,
-    fingerprint: sha256(canonical({ path: req.path, body: req.body })),
-    recordKey: `${prefix}:idempotency:${id}`,
-  };
+  /** The key was seen before with this request; `added` when its jobs are known to be in Redis. */
+  seen: 'no' | 'pending' | 'added';
+  /** Mark the jobs as added; from then on a replay never adds again. */
+  confirm(): Promise<void>;
+  /** Forget a claim whose request failed, so the key can be used again. */
+  release(): Promise<void>;
 }
 
 /**
- * Remember the key after the job(s) were added. Returns undefined when this request is the
- * first with the key; otherwise the first request's answer, or a 422 when its body differed.
- * Adding first and recording after is what makes concurrent requests safe: BullMQ adds a job
- * id once, so racing requests share one job, and only one of them wins the record.
+ * Claim an Idempotency-Key for a request, atomically: one `SET NX GET` writes the request's
+ * fingerprint (SHA-256 of type and canonical body) unless the key is known, and returns what
+ * was there. The job id is derived from the caller and the key, and BullMQ adds a job id only
+ * once, so concurrent identical requests end in one job. A known key with another body is a 422.
  */
-export async function recordOrReplay<T>(
+export async function claimKey(
   redis: Redis,
-  idem: Idempotency,
-  answer: T,
-): Promise<T | undefined> {
-  const record = JSON.stringify({ fingerprint: idem.fingerprint, answer });
-  const first = await redis.set(idem.recordKey, record, 'EX', IDEMPOTENCY_TTL_S, 'NX');
-  if (first === 'OK') return undefined;
-  return replay<T>(redis, idem);
-}
-
-/** The stored answer for a key seen before (422 if the body differs), or undefined if new. */
-export async function replay<T>(redis: Redis, idem: Idempotency): Promise<T | undefined> {
-  const stored = await redis.get(idem.recordKey);
-  if (!stored) return undefined;
-  const { fingerprint, answer } = JSON.parse(stored) as { fingerprint: string; answer: T };
-  if (fingerprint !== idem.fingerprint) {
+  options: { prefix: string; caller: string; key: string; type: string; body: unknown },
+): Promise<Claim> {
+  const id = hex(`${options.caller}\n${options.key}`);
+  const recordKey = `${options.prefix}:idempotency:${id}`;
+  const fingerprint = hex(canonical({ type: options.type, body: options.body }));
+  const previous = await redis.set(
+    recordKey,
+    `pending:${fingerprint}`,
+    'EX',
+    IDEMPOTENCY_TTL_S,
+    'NX',
+    'GET',
+  );
+  const [state, known] = previous?.split(':') ?? [];
+  if (previous && known !== fingerprint) {
     throw new HttpProblem(
       'idempotency-mismatch',
-      'This Idempotency-Key was used with a different request body; use a new key for a new request.',
+      'This Idempotency-Key was used with a different request; use a new key for a new request.',
     );
   }
-  return answer;
+  return {
+    jobId: `idem-${id}`,
+    seen: !previous ? 'no' : state === 'added' ? 'added' : 'pending',
+    async confirm() {
+      await redis.set(recordKey, `added:${fingerprint}`, 'EX', IDEMPOTENCY_TTL_S);
+    },
+    async release() {
+      if (!previous) await redis.del(recordKey).catch(() => 0);
+    },
+  };
 }

@@ -19,6 +19,8 @@ function jobView(type: JobType, job: Job, state: string) {
     id: job.id,
     type,
     state,
+    // The job's name is the name of the API key that enqueued it.
+    producer: job.name || null,
     // BullMQ does not count a permanent failure in attemptsMade; attemptsStarted counts every try.
     attemptsMade: Math.max(job.attemptsMade, job.attemptsStarted ?? 0),
     progress: job.progress,

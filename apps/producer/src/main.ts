@@ -6,11 +6,21 @@ import { connectRedis } from '@errand/redis';
 import { buildApp } from './app.ts';
 import { producerMetrics } from './deps.ts';
 import { loadEnv, maxWaitingOf } from './env.ts';
+import { makeJobEvents } from './job-events.ts';
 
 try {
   // 1. config
   const env = loadEnv(process.env);
   const logger = createLogger('producer', env.LOG_LEVEL);
+  if (env.API_KEYS.length === 0) {
+    logger.warn(
+      'NO API KEYS CONFIGURED: anyone who reaches this port can enqueue, cancel and retry jobs. ' +
+        'Serving on loopback only; set API_KEYS before exposing the API.',
+    );
+  } else {
+    const keys = env.API_KEYS.map((key) => ({ name: key.name, scopes: [...key.scopes] }));
+    logger.info({ keys }, 'api keys loaded');
+  }
 
   // 2. dependencies
   const redis = await connectRedis(env.REDIS_URL, 'producer', {
@@ -18,19 +28,30 @@ try {
     logger,
   });
   const queues = openQueues(redis, env.QUEUE_PREFIX);
+  const events = makeJobEvents({ redis, redisUrl: env.REDIS_URL, queues });
   const metrics = producerMetrics(new Metrics('producer'));
   const app = buildApp(
-    { redis, queues, logger, metrics, prefix: env.QUEUE_PREFIX, maxWaiting: maxWaitingOf(env) },
-    { bodyLimitBytes: env.BODY_LIMIT_BYTES },
+    {
+      redis,
+      queues,
+      events,
+      logger,
+      metrics,
+      prefix: env.QUEUE_PREFIX,
+      maxWaiting: maxWaitingOf(env),
+    },
+    { bodyLimitBytes: env.BODY_LIMIT_BYTES, apiKeys: env.API_KEYS, rateLimit: env.API_RATE_LIMIT },
   );
 
   // 3. start
   const server = await listen(app, env.PRODUCER_PORT, env.PRODUCER_HOST);
   logger.info({ url: `http://${env.PRODUCER_HOST}:${env.PRODUCER_PORT}` }, 'producer listening');
 
-  // 4. shutdown: stop accepting, finish requests in flight, close Redis
+  // 4. shutdown: stop accepting, end event streams, finish requests in flight, close Redis
   onShutdown(logger, env.SHUTDOWN_TIMEOUT_MS, async () => {
-    await closeServer(server);
+    const closing = closeServer(server);
+    await events.close();
+    await closing;
     await closeQueues(queues);
     await redis.quit();
   });

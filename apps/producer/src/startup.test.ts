@@ -51,4 +51,48 @@ describe('producer start-up', () => {
     expect(app.output()).toContain('Cannot reach Redis');
     expect(app.output()).toContain('REDIS_URL');
   });
+
+  it('refuses to serve beyond loopback without API keys, and refuses production without keys', async () => {
+    const exposed = startApp('producer', { PRODUCER_HOST: '0.0.0.0' });
+    expect(await exposed.exited).toBe(1);
+    expect(exposed.output()).toMatch(/- PRODUCER_HOST: without API_KEYS .*loopback/);
+    const production = startApp('producer', { NODE_ENV: 'production' });
+    expect(await production.exited).toBe(1);
+    expect(production.output()).toMatch(/- API_KEYS: required when NODE_ENV=production/);
+  });
+
+  it('names a bad API_KEYS entry without printing its secret', async () => {
+    const secret = 'short-secret';
+    const app = startApp('producer', {
+      API_KEYS: JSON.stringify([{ name: 'billing', key: secret, scopes: ['enqueue', 'root'] }]),
+    });
+    expect(await app.exited).toBe(1);
+    expect(app.output()).toContain('- API_KEYS.0.key:');
+    expect(app.output()).toContain('- API_KEYS.0.scopes.1:');
+    expect(app.output()).not.toContain(secret);
+  });
+
+  it('warns loudly without keys; with keys logs their names, never the secrets', async () => {
+    const open = startApp('producer', {
+      REDIS_URL: volatile.url,
+      REDIS_REQUIRE_DURABLE: 'false',
+      PRODUCER_PORT: String(await freePort()),
+    });
+    await open.waitForLine('producer listening');
+    expect(open.output()).toContain('NO API KEYS CONFIGURED');
+    expect(await open.stop()).toBe(0);
+
+    const secret = 'a-very-secret-key-0123456789';
+    const keyed = startApp('producer', {
+      REDIS_URL: volatile.url,
+      REDIS_REQUIRE_DURABLE: 'false',
+      PRODUCER_PORT: String(await freePort()),
+      API_KEYS: JSON.stringify([{ name: 'billing', key: secret, scopes: ['enqueue', 'read'] }]),
+    });
+    await keyed.waitForLine('producer listening');
+    expect(keyed.output()).toContain('"name":"billing"');
+    expect(keyed.output()).not.toContain('NO API KEYS');
+    expect(keyed.output()).not.toContain(secret);
+    expect(await keyed.stop()).toBe(0);
+  });
 });

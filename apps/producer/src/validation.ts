@@ -1,4 +1,5 @@
 import { HttpProblem } from '@errand/http';
+import type { RequestHandler } from 'express';
 import type { z } from 'zod';
 
 /** Parse with a zod schema or throw a 400 problem listing every bad field. */
@@ -12,3 +13,26 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, at = 
   const fields = errors.map((e) => e.path).join(', ');
   throw new HttpProblem('invalid-body', `Invalid fields: ${fields}.`, { errors });
 }
+
+/**
+ * A `__proto__` key anywhere in a JSON body is refused: JSON.parse keeps it as an own
+ * property, and copying such an object (as schema parsing does) would drop it silently or,
+ * in careless code, set a prototype. Iterative, so no nesting depth can overflow the stack.
+ */
+export const noProtoKeys: RequestHandler = (req, _res, next) => {
+  const stack: [unknown, string][] = [[req.body, '']];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop() as [unknown, string];
+    if (!value || typeof value !== 'object') continue;
+    if (Object.hasOwn(value, '__proto__')) {
+      const at = path ? `${path}.__proto__` : '__proto__';
+      throw new HttpProblem('invalid-body', `Invalid fields: ${at}.`, {
+        errors: [{ path: at, message: '"__proto__" is not allowed as a key' }],
+      });
+    }
+    for (const [key, child] of Object.entries(value)) {
+      if (child && typeof child === 'object') stack.push([child, path ? `${path}.${key}` : key]);
+    }
+  }
+  next();
+};

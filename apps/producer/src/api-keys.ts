@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+export const scopes = ['enqueue', 'read', 'admin'] as const;
+export type Scope = (typeof scopes)[number];
+
+/** A configured API key as kept in memory: its name, the SHA-256 of its secret, its rights. */
+export interface ApiKey {
+  name: string;
+  hash: Buffer;
+  scopes: ReadonlySet<Scope>;
+  /** Requests per second; the global API_RATE_LIMIT when not set. */
+  rateLimit: number | undefined;
+}
+
+export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+const HASHED = /^sha256:([0-9a-f]{64})$/i;
+
+const apiKeyEntry = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-", at most 64'),
+  key: z
+    .string()
+    .refine(
+      (key) => HASHED.test(key) || key.length >= 16,
+      'at least 16 characters, or sha256:<hex>',
+    ),
+  scopes: z.array(z.enum(scopes)).min(1),
+  rateLimit: z.int().min(1).optional(),
+});
+
+/**
+ * `API_KEYS`: a JSON array of `{ name, key, scopes, rateLimit? }`, where `key` is the secret
+ * or `sha256:<hex>` of it. Only the hashes survive the parse; names must be unique.
+ */
+export const apiKeysVar = z
+  .string()
+  .default('[]')
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected a JSON array of { name, key, scopes }' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(apiKeyEntry))
+  .refine(
+    (keys) => new Set(keys.map((k) => k.name)).size === keys.length,
+    'key names must be unique',
+  )
+  .transform((keys): ApiKey[] =>
+    keys.map((entry) => {
+      const hashed = HASHED.exec(entry.key)?.[1];
+      return {
+        name: entry.name,
+        hash: hashed ? Buffer.from(hashed, 'hex') : sha256(entry.key),
+        scopes: new Set(entry.scopes),
+        rateLimit: entry.rateLimit,
+      };
+    }),
+  );

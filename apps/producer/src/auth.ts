@@ -1,0 +1,58 @@
+import { timingSafeEqual } from 'node:crypto';
+import { HttpProblem } from '@errand/http';
+import type { RequestHandler, Response } from 'express';
+import { type ApiKey, type Scope, scopes, sha256 } from './api-keys.ts';
+
+/** Who is calling: an API key, or `anonymous` while no keys are configured (loopback only). */
+export const ANONYMOUS: ApiKey = {
+  name: 'anonymous',
+  hash: Buffer.alloc(32),
+  scopes: new Set(scopes),
+  rateLimit: undefined,
+};
+
+export const callerOf = (res: Response): ApiKey => res.locals.caller ?? ANONYMOUS;
+
+const challenge = { 'WWW-Authenticate': 'Bearer realm="errand"' };
+
+/**
+ * Check `Authorization: Bearer <key>` against the configured keys: the SHA-256 of the given
+ * key is compared with every stored hash in constant time, without stopping at a match, so
+ * timing tells nothing about which key (or how much of one) was right.
+ */
+export function authenticate(keys: readonly ApiKey[]): RequestHandler {
+  return (req, res, next) => {
+    if (keys.length === 0) {
+      res.locals.caller = ANONYMOUS;
+      return next();
+    }
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header);
+    if (!match?.[1]) {
+      throw new HttpProblem('unauthorized', 'Send an API key as "Authorization: Bearer <key>".', {
+        headers: challenge,
+      });
+    }
+    const hash = sha256(match[1]);
+    let found: ApiKey | undefined;
+    for (const key of keys) {
+      if (timingSafeEqual(hash, key.hash) && !found) found = key;
+    }
+    if (!found) {
+      throw new HttpProblem('unauthorized', 'The API key is not valid.', { headers: challenge });
+    }
+    res.locals.caller = found;
+    next();
+  };
+}
+
+/** The caller's key must hold `scope` (enqueue, read or admin). */
+export const requireScope =
+  (scope: Scope): RequestHandler =>
+  (_req, res, next) => {
+    const caller = callerOf(res);
+    if (!caller.scopes.has(scope)) {
+      throw new HttpProblem('forbidden', `The key "${caller.name}" lacks the "${scope}" scope.`);
+    }
+    next();
+  };

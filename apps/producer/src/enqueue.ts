@@ -1,0 +1,105 @@
+import type { JobState, JobType } from '@errand/contract';
+import { HttpProblem } from '@errand/http';
+import type { Queue } from 'bullmq';
+import type { Deps } from './deps.ts';
+import type { EnqueueRequest } from './enqueue-request.ts';
+import { claimKey } from './idempotency.ts';
+import { withRedis } from './redis-errors.ts';
+
+export interface Enqueue {
+  type: JobType;
+  /** Name of the caller's API key: the job's producer, kept as the BullMQ job name. */
+  caller: string;
+  idempotencyKey: string | undefined;
+  /** The request body as sent, for the idempotency fingerprint. */
+  body: unknown;
+  items: EnqueueRequest[];
+  batch: boolean;
+}
+
+/**
+ * Add checked jobs to their queue, or find the ones an earlier request with the same
+ * Idempotency-Key added. Nothing answers 202 unless Redis took every job: addBulk is one
+ * MULTI, and any Redis failure becomes a 503.
+ */
+export async function enqueue(
+  deps: Deps,
+  request: Enqueue,
+): Promise<{ jobs: { id: string; state: JobState }[]; replayed: boolean }> {
+  const { redis, metrics } = deps;
+  const queue = deps.queues[request.type];
+  return withRedis(redis, async () => {
+    const claim = request.idempotencyKey
+      ? await claimKey(redis, {
+          prefix: deps.prefix,
+          caller: request.caller,
+          key: request.idempotencyKey,
+          type: request.batch ? `${request.type}/batch` : request.type,
+          body: request.body,
+        })
+      : undefined;
+    const ids = claim
+      ? request.items.map((_, i) => (request.batch ? `${claim.jobId}-${i}` : claim.jobId))
+      : undefined;
+    if (claim && ids && claim.seen === 'added') {
+      metrics.replays.inc({ type: request.type });
+      return { jobs: await statesOf(queue, ids), replayed: true };
+    }
+    try {
+      await checkDepth(queue, deps.maxWaiting[request.type], request.items.length);
+      const added = await queue.addBulk(
+        request.items.map((item, i) => ({
+          name: request.caller,
+          data: item.data,
+          opts: ids ? { ...item.opts, jobId: ids[i] } : item.opts,
+        })),
+      );
+      await claim?.confirm();
+      if (claim && ids && claim.seen !== 'no') {
+        metrics.replays.inc({ type: request.type });
+        return { jobs: await statesOf(queue, ids), replayed: true };
+      }
+      metrics.enqueued.inc({ type: request.type }, added.length);
+      deps.logger.info(
+        { producer: request.caller, type: request.type, jobs: added.length, firstId: added[0]?.id },
+        'jobs enqueued',
+      );
+      return {
+        jobs: added.map((job, i) => ({
+          id: String(job.id),
+          state: request.items[i]?.state ?? 'waiting',
+        })),
+        replayed: false,
+      };
+    } catch (error) {
+      await claim?.release();
+      throw error;
+    }
+  });
+}
+
+/** The current state of jobs an earlier request added; `removed` once BullMQ dropped one. */
+async function statesOf(queue: Queue, ids: string[]) {
+  return Promise.all(
+    ids.map(async (id) => {
+      const state = await queue.getJobState(id);
+      return { id, state: (state === 'unknown' ? 'removed' : state) as JobState };
+    }),
+  );
+}
+
+/**
+ * Backpressure: 503 while the queue's waiting jobs plus the new ones would pass its limit
+ * (0 = none). A soft limit: concurrent requests may each pass the check before adding.
+ */
+async function checkDepth(queue: Queue, limit: number, adding: number) {
+  if (!limit) return;
+  const waiting = await queue.getJobCountByTypes('waiting', 'prioritized');
+  if (waiting + adding > limit) {
+    throw new HttpProblem(
+      'queue-full',
+      `The ${queue.name} queue has ${waiting} jobs waiting (limit ${limit}); nothing was added, try later.`,
+      { headers: { 'Retry-After': '5' } },
+    );
+  }
+}

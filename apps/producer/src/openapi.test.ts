@@ -1,0 +1,69 @@
+import { request } from '@errand/testing';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProducer } from './app.testkit.ts';
+import { routes } from './app.ts';
+
+/** The OpenAPI document the producer serves: valid 3.1, and it lists every route of the app. */
+describe('OpenAPI document and docs', () => {
+  let producer: Awaited<ReturnType<typeof startProducer>>;
+  beforeAll(async () => {
+    producer = await startProducer('openapi');
+  });
+  afterAll(() => producer?.stop());
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const { status, body } = await request(`${producer.api}/openapi.json`);
+    expect(status).toBe(200);
+    expect(body.openapi).toBe('3.1.0');
+    const validator = new Validator();
+    const result = await validator.validate(body);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('documents every route the app serves, with its error statuses', async () => {
+    const { body } = await request(`${producer.api}/openapi.json`);
+    const served = routes.map(([method, path]) => [method, path.replace(/:(\w+)/g, '{$1}')]);
+    expect(served.length).toBeGreaterThanOrEqual(7);
+    for (const [method, path] of served) {
+      const operation = body.paths[path as string]?.[method as string];
+      expect(operation, `${method} ${path}`).toBeDefined();
+      expect(Object.keys(operation.responses)).toEqual(
+        expect.arrayContaining(['401', '403', '429', '503']),
+      );
+    }
+    // And nothing the app does not serve.
+    const documented = Object.entries(body.paths).flatMap(([path, item]) =>
+      Object.keys(item as object).map((method) => `${method} ${path}`),
+    );
+    expect(documented.sort()).toEqual(served.map(([m, p]) => `${m} ${p}`).sort());
+  });
+
+  it('carries the contract schemas: the payloads and the envelope limits', async () => {
+    const { body } = await request(`${producer.api}/openapi.json`);
+    const schemas = body.components.schemas;
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining([
+        'EmailPayload',
+        'ImagePayload',
+        'AnalyticsPayload',
+        'Problem',
+        'JobView',
+      ]),
+    );
+    expect(schemas.EmailPayload.additionalProperties).toBe(false);
+    expect(schemas.EnqueueRequest.properties.attempts).toMatchObject({ minimum: 1, maximum: 100 });
+  });
+
+  it('renders the document at /docs, with its assets served locally', async () => {
+    const page = await request(`${producer.api}/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.body).toContain('swagger-ui-bundle.js');
+    const script = await fetch(`${producer.api}/docs/swagger-ui-bundle.js`);
+    expect(script.status).toBe(200);
+    expect((await script.text()).length).toBeGreaterThan(100_000);
+    expect(await (await fetch(`${producer.api}/docs/init.js`)).text()).toContain('/openapi.json');
+  });
+});
