@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  EnqueuedJob,
+  EnqueueOptions,
+  JobType,
+  JobView,
+  PayloadInput,
+  ProblemDocument,
+  QueueStatus,
+} from '@errand/contract';
+import { ErrandApiError } from './errors.ts';
+import {
+  backoffMs,
+  defaultRetryPolicy,
+  RETRYABLE_STATUS,
+  type RetryPolicy,
+  sleep,
+} from './retry.ts';
+import { type JobEvent, readEvents } from './sse.ts';
+
+export interface ClientOptions {
+  /** Where the producer listens, e.g. `http://127.0.0.1:3000`. */
+  baseUrl: string;
+  /** An API key with the scopes the calls need (enqueue, read, admin). */
+  apiKey?: string;
+  /** Retries on network errors, 429 and 503; default 5. */
+  retries?: number;
+  /** Backoff tuning; `retries` wins over `retry.retries`. */
+  retry?: Partial<RetryPolicy>;
+  fetch?: typeof fetch;
+}
+
+/** Per call: an Idempotency-Key of your own (one is generated otherwise), and cancellation. */
+export interface CallOptions {
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+export type BatchItem<T extends JobType> = { data: PayloadInput<T> } & EnqueueOptions;
+
+interface Call {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Whether a request that may have reached the server can be sent again. */
+  repeatable: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * A typed client of the Errand enqueue API. Payloads and results are typed by the job
+ * contract. Every enqueue carries one Idempotency-Key for all its tries, so retrying after a
+ * network error, a 429 or a 503 never makes a second job.
+ */
+export function createClient(options: ClientOptions) {
+  const doFetch = options.fetch ?? fetch;
+  const policy: RetryPolicy = {
+    ...defaultRetryPolicy,
+    ...options.retry,
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
+  };
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const auth: Record<string, string> = options.apiKey
+    ? { authorization: `Bearer ${options.apiKey}` }
+    : {};
+  const path = (type: string, id?: string, tail = '') =>
+    `/v1/jobs/${encodeURIComponent(type)}${id === undefined ? '' : `/${encodeURIComponent(id)}`}${tail}`;
+
+  async function send(call: Call): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await doFetch(`${base}${call.path}`, {
+          method: call.method,
+          headers: {
+            ...auth,
+            ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...call.headers,
+          },
+          body: call.body === undefined ? undefined : JSON.stringify(call.body),
+          signal: call.signal ?? null,
+        });
+      } catch (error) {
+        if (call.signal?.aborted || !call.repeatable || attempt >= policy.retries) throw error;
+        await sleep(backoffMs(policy, attempt), call.signal);
+        continue;
+      }
+      if (response.ok) return response;
+      if (!RETRYABLE_STATUS.has(response.status) || attempt >= policy.retries) {
+        throw new ErrandApiError(response.status, await problemOf(response));
+      }
+      await response.body?.cancel();
+      await sleep(backoffMs(policy, attempt, response.headers.get('retry-after')), call.signal);
+    }
+  }
+  const json = async <R>(call: Call): Promise<R> => (await (await send(call)).json()) as R;
+
+  return {
+    /** Enqueue one job; `replayed` is true when an earlier try with the same key made it. */
+    async enqueue<T extends JobType>(
+      type: T,
+      data: PayloadInput<T>,
+      opts: EnqueueOptions & CallOptions = {},
+    ): Promise<EnqueuedJob<T> & { replayed: boolean }> {
+      const { idempotencyKey = randomUUID(), signal, ...schedule } = opts;
+      const response = await send({
+        method: 'POST',
+        path: path(type),
+        body: { data, ...schedule },
+        headers: { 'idempotency-key': idempotencyKey },
+        repeatable: true,
+        signal,
+      });
+      const job = (await response.json()) as EnqueuedJob<T>;
+      return { ...job, replayed: response.status === 200 };
+    },
+
+    /** Enqueue 1 to 1,000 jobs of one type, all or none. */
+    async enqueueBatch<T extends JobType>(
+      type: T,
+      jobs: BatchItem<T>[],
+      opts: CallOptions = {},
+    ): Promise<EnqueuedJob<T>[]> {
+      const answer = await json<{ jobs: EnqueuedJob<T>[] }>({
+        method: 'POST',
+        path: path(type, undefined, '/batch'),
+        body: { jobs },
+        headers: { 'idempotency-key': opts.idempotencyKey ?? randomUUID() },
+        repeatable: true,
+        signal: opts.signal,
+      });
+      return answer.jobs;
+    },
+
+    /** A job's state, attempts, progress, result (typed by its job type) or failure. */
+    get<T extends JobType>(type: T, id: string, opts: CallOptions = {}): Promise<JobView<T>> {
+      return json({ method: 'GET', path: path(type, id), repeatable: true, signal: opts.signal });
+    },
+
+    /** The job's events as they happen: `state` first, `progress`, then a final one. */
+    async *events<T extends JobType>(
+      type: T,
+      id: string,
+      opts: CallOptions = {},
+    ): AsyncGenerator<JobEvent<T>> {
+      const response = await send({
+        method: 'GET',
+        path: path(type, id, '/events'),
+        headers: { accept: 'text/event-stream' },
+        repeatable: true,
+        signal: opts.signal,
+      });
+      if (!response.body) return;
+      for await (const { event, data } of readEvents(response.body)) {
+        yield { event, data: JSON.parse(data) } as JobEvent<T>;
+      }
+    },
+
+    /** Cancel a waiting or delayed job; a running or finished one is a 409 `conflict`. */
+    async cancel(type: JobType, id: string, opts: CallOptions = {}): Promise<void> {
+      await send({ method: 'DELETE', path: path(type, id), repeatable: true, signal: opts.signal });
+    },
+
+    /** Run a failed job again; any other state is a 409 `conflict`. */
+    retry<T extends JobType>(type: T, id: string, opts: CallOptions = {}): Promise<EnqueuedJob<T>> {
+      // Not repeated after a network error: the first try may have retried the job already.
+      return json({
+        method: 'POST',
+        path: path(type, id, '/retry'),
+        repeatable: false,
+        signal: opts.signal,
+      });
+    },
+
+    /** Every queue: counts by state, paused, age of the oldest waiting job. */
+    async queues(opts: CallOptions = {}): Promise<QueueStatus[]> {
+      const answer = await json<{ queues: QueueStatus[] }>({
+        method: 'GET',
+        path: '/v1/queues',
+        repeatable: true,
+        signal: opts.signal,
+      });
+      return answer.queues;
+    },
+  };
+}
+
+export type ErrandClient = ReturnType<typeof createClient>;
+
+async function problemOf(response: Response): Promise<ProblemDocument | undefined> {
+  try {
+    return (await response.json()) as ProblemDocument;
+  } catch {
+    return undefined;
+  }
+}
