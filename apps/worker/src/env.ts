@@ -1,7 +1,25 @@
+import {
+  type AnalyticsSettings,
+  DEFAULT_DEDUPE_WINDOW_S,
+  DEFAULT_RETENTION_S,
+} from '@errand/analytics';
 import { envVar, parseEnvParts } from '@errand/config';
-import { type JobType, jobTypes } from '@errand/contract';
+import { analyticsName, type JobType, jobTypes } from '@errand/contract';
 import { z } from 'zod';
 import { queueSettings } from './queue-settings.ts';
+
+const HOUR_S = 3_600;
+const DAY_S = 24 * HOUR_S;
+
+const commaList = z
+  .string()
+  .default('')
+  .transform((text) =>
+    text
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  );
 
 const queueList = z
   .string()
@@ -57,15 +75,15 @@ export const WorkerEnv = z.object({
   IMAGE_MAX_PIXELS: envVar.int(100_000_000, 1),
   IMAGE_FETCH_TIMEOUT_MS: envVar.int(15_000, 1),
   /** Private addresses image URLs may reach anyway (comma-separated IPs); none by default. */
-  IMAGE_FETCH_ALLOW_IPS: z
-    .string()
-    .default('')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((ip) => ip.trim())
-        .filter(Boolean),
-    ),
+  IMAGE_FETCH_ALLOW_IPS: commaList,
+  /** Analytics buckets are kept this long after they end, then expire by themselves. */
+  ANALYTICS_MINUTE_RETENTION_HOURS: envVar.int(DEFAULT_RETENTION_S.minute / HOUR_S, 1),
+  ANALYTICS_HOUR_RETENTION_DAYS: envVar.int(DEFAULT_RETENTION_S.hour / DAY_S, 1),
+  ANALYTICS_DAY_RETENTION_DAYS: envVar.int(DEFAULT_RETENTION_S.day / DAY_S, 1),
+  /** An analytics event id counts once within this window (remembered up to 1.5 times it). */
+  ANALYTICS_DEDUPE_WINDOW_HOURS: envVar.int(DEFAULT_DEDUPE_WINDOW_S / HOUR_S, 1),
+  /** String properties whose top values are kept (comma-separated); every one when empty. */
+  ANALYTICS_TOP_PROPERTIES: commaList.pipe(z.array(analyticsName)),
   /** Sidekiq's 25 s: long enough for a send to finish, short of a 30 s orchestrator kill. */
   SHUTDOWN_TIMEOUT_MS: envVar.int(25_000, 1),
   LOG_LEVEL: envVar.logLevel(),
@@ -76,5 +94,17 @@ export type WorkerEnv = z.output<typeof WorkerEnv>;
 /** The worker's settings, with per-queue settings (`EMAIL_CONCURRENCY`…) under `queues`. */
 export function loadEnv(env: Record<string, string | undefined>) {
   const { base, queues } = parseEnvParts({ base: WorkerEnv, queues: queueSettings }, env, 'worker');
-  return { ...base, queues };
+  return { ...base, queues, analytics: analyticsSettings(base) };
 }
+
+const analyticsSettings = (env: WorkerEnv): AnalyticsSettings => ({
+  prefix: env.QUEUE_PREFIX,
+  retentionS: {
+    minute: env.ANALYTICS_MINUTE_RETENTION_HOURS * HOUR_S,
+    hour: env.ANALYTICS_HOUR_RETENTION_DAYS * DAY_S,
+    day: env.ANALYTICS_DAY_RETENTION_DAYS * DAY_S,
+  },
+  dedupeWindowS: env.ANALYTICS_DEDUPE_WINDOW_HOURS * HOUR_S,
+  topProperties:
+    env.ANALYTICS_TOP_PROPERTIES.length > 0 ? new Set(env.ANALYTICS_TOP_PROPERTIES) : undefined,
+});

@@ -45,7 +45,7 @@ try {
         allowIPAddressList: env.IMAGE_FETCH_ALLOW_IPS,
       },
     },
-    analytics: { redis, keyPrefix: `${env.QUEUE_PREFIX}:analytics`, dedupeSeconds: 30 * DAY_S },
+    analytics: { redis, settings: env.analytics },
   });
   const metrics = new Metrics('worker');
 

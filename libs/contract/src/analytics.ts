@@ -1,20 +1,27 @@
 import { z } from 'zod';
 
-const name = z
+/** Event and property names: they become part of Redis keys, so no spaces, braces or `*`. */
+export const analyticsName = z
   .string()
   .min(1)
   .max(100)
   .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, "_", ".", ":" and "-" only');
 
+/** Properties per event; each string property adds a top-value entry per granularity. */
+export const MAX_PROPERTIES = 64;
+
 const event = z
   .strictObject({
     id: z.string().min(1).max(128),
-    name,
+    name: analyticsName,
     userId: z.string().min(1).max(256).optional(),
     anonymousId: z.string().min(1).max(256).optional(),
     timestamp: z.iso.datetime({ offset: true }),
     properties: z
-      .record(name, z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
+      .record(analyticsName, z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
+      .refine((props) => Object.keys(props).length <= MAX_PROPERTIES, {
+        message: `at most ${MAX_PROPERTIES} properties`,
+      })
       .optional(),
   })
   .refine((e) => !(e.userId && e.anonymousId), {

@@ -1,4 +1,5 @@
 export * from './analytics.ts';
+export * from './analytics-report.ts';
 export * from './api.ts';
 export * from './catalog.ts';
 export * from './email.ts';

@@ -1,0 +1,5 @@
+export * from './ingest.ts';
+export * from './keys.ts';
+export * from './query.ts';
+export * from './range.ts';
+export * from './settings.ts';
