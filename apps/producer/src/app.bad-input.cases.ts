@@ -25,6 +25,15 @@ const analytics = (event: unknown) => ({
   json: { data: { events: [event] } },
 });
 const batch = (json: unknown) => ({ path: '/v1/jobs/email/batch', json });
+/** A GET of the analytics read API that must answer 400 `invalid-parameter`. */
+const query = (name: string, path: string): BadCase => ({
+  name,
+  method: 'GET',
+  path,
+  status: 400,
+  type: 'invalid-parameter',
+});
+const report = '/v1/analytics/signup';
 const bad = (name: string, req: Omit<BadCase, 'name' | 'status' | 'type'>) => ({
   name,
   ...req,
@@ -168,6 +177,14 @@ export const badCases: BadCase[] = [
   bad('a bad timestamp', analytics({ ...ev, timestamp: '01/02/2026' })),
   bad('an event name with spaces', analytics({ ...ev, name: 'sign up' })),
   bad('a nested property value', analytics({ ...ev, properties: { plan: { tier: 1 } } })),
+  bad(
+    '65 properties on one event',
+    analytics({
+      ...ev,
+      properties: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`p${i}`, 'v'])),
+    }),
+  ),
+  bad('a property name with a brace', analytics({ ...ev, properties: { '{x}': 'v' } })),
   // Batches.
   bad('an empty batch', batch({ jobs: [] })),
   bad('a batch that is not an array', batch({ jobs: { data: mail } })),
@@ -177,6 +194,38 @@ export const badCases: BadCase[] = [
   ),
   bad('one bad item in a batch', batch({ jobs: [{ data: mail }, { data: { ...mail, to: 'x' } }] })),
   bad('an unknown field in a batch', batch({ jobs: [{ data: mail }], atomic: false })),
+  // Analytics queries: dates, ranges, granularities, property names, hostile event names.
+  query('an unknown granularity', `${report}?granularity=week`),
+  query('a granularity in capitals', `${report}?granularity=HOUR`),
+  query('from not a date', `${report}?from=yesterday`),
+  query('from a date that does not exist', `${report}?from=2026-02-30`),
+  query('to in a format of its own', `${report}?to=11%2F24%2F2026`),
+  query('to before from', `${report}?from=2026-11-25T00:00:00Z&to=2026-11-24T00:00:00Z`),
+  query('to equal to from', `${report}?from=2026-11-24T00:00:00Z&to=2026-11-24T00:00:00Z`),
+  query(
+    '1,501 minute buckets',
+    `${report}?granularity=minute&from=2026-11-01&to=2026-11-02T01:01:00Z`,
+  ),
+  query('2,000 years of days', `${report}?granularity=day&from=0001-01-01&to=2001-01-01`),
+  query('from given twice', `${report}?from=2026-11-01&from=2026-11-02`),
+  query('an unknown query parameter', `${report}?granulrity=hour`),
+  query('a top property with a space', `${report}?top=plan,sign%20up`),
+  query('an empty top', `${report}?top=`),
+  query('a top property with a brace', `${report}?top=%7Bplan%7D`),
+  query('eleven top properties', `${report}?top=a,b,c,d,e,f,g,h,i,j,k`),
+  query('limit 0', `${report}?top=plan&limit=0`),
+  query('limit 101', `${report}?top=plan&limit=101`),
+  query('limit not a number', `${report}?limit=ten`),
+  query('a fractional limit', `${report}?limit=1.5`),
+  query('an event name with a space', '/v1/analytics/sign%20up'),
+  query('an event name with a hash tag brace', '/v1/analytics/%7Bsignup%7D'),
+  query('an event name with a glob', '/v1/analytics/sign*'),
+  query('an event name with CRLF', '/v1/analytics/signup%0D%0AX-Evil:%201'),
+  query('an event name that climbs out', '/v1/analytics/..%2F..%2Fetc'),
+  query('an event name of 101 characters', `/v1/analytics/${'e'.repeat(101)}`),
+  query('a Lua-looking event name', "/v1/analytics/x'%5D);redis.call('FLUSHALL"),
+  query('an event list limit of 1,001', '/v1/analytics?limit=1001'),
+  query('an event list with an unknown parameter', '/v1/analytics?cursor=0'),
   // Headers.
   {
     name: 'an Idempotency-Key over 255 characters',

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { makeAnalyticsReader } from '@errand/analytics';
 import { closeQueues, openQueues, type Queues } from '@errand/contract';
 import { closeServer, listen } from '@errand/http';
 import { createLogger, Metrics } from '@errand/observability';
@@ -30,6 +31,7 @@ export async function startProducer(prefix: string, options: TestProducerOptions
     redis,
     queues,
     events,
+    analytics: makeAnalyticsReader(redis, prefix),
     logger: createLogger('test', 'silent'),
     metrics,
     prefix,

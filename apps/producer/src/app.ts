@@ -5,6 +5,8 @@ import { authenticate, requireScope } from './auth.ts';
 import type { ApiSettings, Deps } from './deps.ts';
 import { docsRouter } from './docs.ts';
 import { rateLimit } from './rate-limit.ts';
+import { listAnalyticsEvents } from './routes/analytics.events.ts';
+import { getAnalyticsReport } from './routes/analytics.report.ts';
 import { createBatch } from './routes/jobs.batch.ts';
 import { cancelJob } from './routes/jobs.cancel.ts';
 import { createJob } from './routes/jobs.create.ts';
@@ -30,6 +32,8 @@ export const routes: Route[] = [
   ['delete', '/v1/jobs/:type/:id', 'admin', cancelJob],
   ['post', '/v1/jobs/:type/:id/retry', 'admin', retryJob],
   ['get', '/v1/queues', 'read', listQueues],
+  ['get', '/v1/analytics', 'read', listAnalyticsEvents],
+  ['get', '/v1/analytics/:event', 'read', getAnalyticsReport],
 ];
 
 /** Latency and status of every request, labelled by route pattern (not raw path). */

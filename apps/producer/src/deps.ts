@@ -1,3 +1,4 @@
+import type { AnalyticsReader } from '@errand/analytics';
 import type { JobType, Queues } from '@errand/contract';
 import type { Logger, Metrics } from '@errand/observability';
 import type { Redis } from 'ioredis';
@@ -55,6 +56,8 @@ export interface Deps {
   redis: Redis;
   queues: Queues;
   events: JobEvents;
+  /** Reads of the analytics aggregates the workers write. */
+  analytics: AnalyticsReader;
   logger: Logger;
   metrics: ProducerMetrics;
   /** QUEUE_PREFIX: BullMQ's key prefix, and the producer's own keys live under it too. */

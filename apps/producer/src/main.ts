@@ -1,3 +1,4 @@
+import { makeAnalyticsReader } from '@errand/analytics';
 import { closeQueues, openQueues } from '@errand/contract';
 import { closeServer, listen } from '@errand/http';
 import { onShutdown, startupFailed } from '@errand/lifecycle';
@@ -35,6 +36,7 @@ try {
       redis,
       queues,
       events,
+      analytics: makeAnalyticsReader(redis, env.QUEUE_PREFIX),
       logger,
       metrics,
       prefix: env.QUEUE_PREFIX,

@@ -4,14 +4,32 @@ import type { z } from 'zod';
 
 /** Parse with a zod schema or throw a 400 problem listing every bad field. */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, at = ''): z.output<S> {
+  return parseOrThrow(schema, value, at, 'invalid-body');
+}
+
+/** The same for the query string and path segments: a 400 `invalid-parameter`. */
+export function parseParams<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  return parseOrThrow(schema, value, '', 'invalid-parameter');
+}
+
+function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  at: string,
+  type: 'invalid-body' | 'invalid-parameter',
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const errors = result.error.issues.map((issue) => ({
-    path: [at, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
+    path:
+      [at, ...issue.path.map(String)].filter(Boolean).join('.') ||
+      (type === 'invalid-body' ? '(body)' : '(query)'),
     message: issue.message,
   }));
-  const fields = errors.map((e) => e.path).join(', ');
-  throw new HttpProblem('invalid-body', `Invalid fields: ${fields}.`, { errors });
+  const what = type === 'invalid-body' ? 'fields' : 'parameters';
+  throw new HttpProblem(type, `Invalid ${what}: ${errors.map((e) => e.path).join(', ')}.`, {
+    errors,
+  });
 }
 
 /**

@@ -8,6 +8,7 @@ export const problems = {
   'invalid-body': { status: 400, title: 'The request body is not valid' },
   'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
   'invalid-header': { status: 400, title: 'A request header is not valid' },
+  'invalid-parameter': { status: 400, title: 'A query or path parameter is not valid' },
   unauthorized: { status: 401, title: 'Authentication is required' },
   forbidden: { status: 403, title: 'The key lacks the scope for this request' },
   'unknown-job-type': { status: 404, title: 'There is no such job type' },
