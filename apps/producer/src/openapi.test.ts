@@ -1,4 +1,9 @@
-import { request } from '@errand/testing';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT, request } from '@errand/testing';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProducer } from './app.testkit.ts';
@@ -22,10 +27,55 @@ describe('OpenAPI document and docs', () => {
     expect(result.valid).toBe(true);
   });
 
+  it('passes the redocly linter (recommended rules) with no error and no warning', async () => {
+    const { body } = await request(`${producer.api}/openapi.json`);
+    const dir = await mkdtemp(join(tmpdir(), 'errand-openapi-'));
+    try {
+      const file = join(dir, 'openapi.json');
+      await writeFile(file, JSON.stringify(body));
+      const cli = join(REPO_ROOT, 'node_modules', '@redocly', 'cli', 'bin', 'cli.js');
+      const args = [
+        cli,
+        'lint',
+        file,
+        '--config',
+        join(REPO_ROOT, 'redocly.yaml'),
+        '--format=json',
+      ];
+      const env = {
+        ...process.env,
+        REDOCLY_TELEMETRY: 'off',
+        REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true',
+      };
+      // It exits 1 when it finds an error; the report on stdout says what either way.
+      const { stdout } = await promisify(execFile)(process.execPath, args, { env }).catch(
+        (error: { stdout: string }) => error,
+      );
+      const report = JSON.parse(stdout);
+      const problems = report.problems.map(
+        (p: { ruleId: string; message: string; location: { pointer: string }[] }) =>
+          `${p.ruleId} at ${p.location[0]?.pointer}: ${p.message}`,
+      );
+      expect(problems).toEqual([]);
+      expect(report.totals).toEqual({ errors: 0, warnings: 0, ignored: 0 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names every operation, for code generators', async () => {
+    const { body } = await request(`${producer.api}/openapi.json`);
+    const ids = Object.values(body.paths).flatMap((item) =>
+      Object.values(item as Record<string, { operationId?: string }>).map((o) => o.operationId),
+    );
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('documents every route the app serves, with its error statuses', async () => {
     const { body } = await request(`${producer.api}/openapi.json`);
     const served = routes.map(([method, path]) => [method, path.replace(/:(\w+)/g, '{$1}')]);
-    expect(served.length).toBeGreaterThanOrEqual(7);
+    expect(served.length).toBeGreaterThanOrEqual(9);
     for (const [method, path] of served) {
       const operation = body.paths[path as string]?.[method as string];
       expect(operation, `${method} ${path}`).toBeDefined();
@@ -50,6 +100,8 @@ describe('OpenAPI document and docs', () => {
         'AnalyticsPayload',
         'Problem',
         'JobView',
+        'AnalyticsReport',
+        'EventList',
       ]),
     );
     expect(schemas.EmailPayload.additionalProperties).toBe(false);

@@ -1,10 +1,16 @@
 import {
+  analyticsName,
+  analyticsQuery,
+  analyticsReport,
   batchEnvelope,
   enqueuedJob,
   enqueueEnvelope,
+  eventList,
+  eventListQuery,
   jobs,
   jobTypes,
   jobView,
+  MAX_BUCKETS,
   problemDocument,
   queueStatus,
 } from '@errand/contract';
@@ -55,13 +61,16 @@ for (const [name, { status }] of Object.entries(problems)) {
 const errors = (...statuses: number[]) =>
   Object.fromEntries([401, 403, 429, 503, ...statuses].map((s) => [s, problem(s)]));
 
+/** One operation; its `operationId` is what code generators name their method after. */
 const op = (
+  operationId: string,
   summary: string,
   scope: string,
-  rest: Partial<ZodOpenApiOperationObject>,
+  { description, ...rest }: Partial<ZodOpenApiOperationObject>,
 ): ZodOpenApiOperationObject => ({
+  operationId,
   summary,
-  description: `Needs the \`${scope}\` scope.`,
+  description: [`Needs the \`${scope}\` scope.`, description].filter(Boolean).join(' '),
   security: [{ bearer: [] }],
   responses: {},
   ...rest,
@@ -69,15 +78,25 @@ const op = (
 
 const enqueued = json(enqueuedJob);
 const batchAnswer = json(z.object({ type: z.string(), jobs: z.array(enqueuedJob) }));
+const eventPath = z.object({ event: analyticsName.meta({ description: 'Event name' }) });
 
 export function openApiDocument() {
   return createDocument({
     openapi: '3.1.0',
-    info: { title: 'Errand enqueue API', version: '1.0.0' },
+    info: {
+      title: 'Errand enqueue API',
+      version: '1.0.0',
+      // No open-source licence has been chosen for Errand: its terms are its owners' own.
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Errand-Proprietary' },
+    },
+    servers: [
+      { url: '/', description: 'The producer serving this document' },
+      { url: 'http://127.0.0.1:3000', description: 'A producer started by `npm start`' },
+    ],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     paths: {
       '/v1/jobs/{type}': {
-        post: op('Enqueue one job', 'enqueue', {
+        post: op('enqueueJob', 'Enqueue one job', 'enqueue', {
           requestParams: { path: typePath, header: idempotencyHeader },
           requestBody: { required: true, ...json(envelope) },
           responses: {
@@ -88,7 +107,7 @@ export function openApiDocument() {
         }),
       },
       '/v1/jobs/{type}/batch': {
-        post: op('Enqueue 1 to 1,000 jobs, all or none', 'enqueue', {
+        post: op('enqueueBatch', 'Enqueue 1 to 1,000 jobs, all or none', 'enqueue', {
           requestParams: { path: typePath, header: idempotencyHeader },
           requestBody: { required: true, ...json(batchEnvelope(envelope)) },
           responses: {
@@ -99,17 +118,17 @@ export function openApiDocument() {
         }),
       },
       '/v1/jobs/{type}/{id}': {
-        get: op('A job: state, attempts, progress, result or failure', 'read', {
+        get: op('getJob', 'A job: state, attempts, progress, result or failure', 'read', {
           requestParams: { path: jobPath },
           responses: { 200: { description: 'The job', ...json(jobView) }, ...errors(404) },
         }),
-        delete: op('Cancel a waiting or delayed job', 'admin', {
+        delete: op('cancelJob', 'Cancel a waiting or delayed job', 'admin', {
           requestParams: { path: jobPath },
           responses: { 200: { description: 'Cancelled', ...enqueued }, ...errors(404, 409) },
         }),
       },
       '/v1/jobs/{type}/{id}/events': {
-        get: op('Server-Sent Events of a job until it finishes', 'read', {
+        get: op('streamJobEvents', 'Server-Sent Events of a job until it finishes', 'read', {
           requestParams: { path: jobPath },
           responses: {
             200: {
@@ -122,16 +141,34 @@ export function openApiDocument() {
         }),
       },
       '/v1/jobs/{type}/{id}/retry': {
-        post: op('Retry a failed job', 'admin', {
+        post: op('retryJob', 'Retry a failed job', 'admin', {
           requestParams: { path: jobPath },
           responses: { 202: { description: 'Waiting again', ...enqueued }, ...errors(404, 409) },
         }),
       },
       '/v1/queues': {
-        get: op('Every queue: counts by state, paused, oldest waiting age', 'read', {
+        get: op('listQueues', 'Every queue: counts by state, paused, oldest waiting age', 'read', {
           responses: {
             200: { description: 'The queues', ...json(z.object({ queues: z.array(queueStatus) })) },
             ...errors(),
+          },
+        }),
+      },
+      '/v1/analytics': {
+        get: op('listAnalyticsEvents', 'The analytics event names seen', 'read', {
+          requestParams: { query: eventListQuery },
+          responses: { 200: { description: 'The names', ...json(eventList) }, ...errors(400) },
+        }),
+      },
+      '/v1/analytics/{event}': {
+        get: op('getAnalyticsReport', 'Counts, unique users and top values of one event', 'read', {
+          description:
+            'Every bucket of the range, zero where nothing happened; an event never seen answers zeros. ' +
+            `At most ${MAX_BUCKETS} buckets. Unique users are HyperLogLog estimates (standard error 0.81%).`,
+          requestParams: { path: eventPath, query: analyticsQuery },
+          responses: {
+            200: { description: 'The report', ...json(analyticsReport) },
+            ...errors(400),
           },
         }),
       },
