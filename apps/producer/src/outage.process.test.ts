@@ -1,10 +1,9 @@
 import { jobs } from '@errand/contract';
-import { freePort } from '@errand/devservers';
 import {
-  type AppProcess,
   eventually,
+  type ProducerProcess,
   request,
-  startApp,
+  startProducerProcess,
   startTestRedis,
   type TestRedis,
 } from '@errand/testing';
@@ -15,19 +14,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /** Redis killed under a running producer process: fast 503s, then recovery without a restart. */
 describe('producer process through a Redis outage', () => {
   let redis: TestRedis;
-  let producer: AppProcess;
+  let producer: ProducerProcess;
   let api: string;
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    const port = await freePort();
-    api = `http://127.0.0.1:${port}`;
-    producer = startApp('producer', {
+    producer = await startProducerProcess({
       REDIS_URL: redis.url,
       QUEUE_PREFIX: 'outage',
-      PRODUCER_PORT: String(port),
     });
-    await producer.waitForLine('producer listening');
+    api = producer.api;
   });
   afterAll(async () => {
     await producer?.stop();

@@ -1,9 +1,9 @@
+import { DEFAULT_DEDUPE_WINDOW_S, DEFAULT_RETENTION_S, makeIngest } from '@errand/analytics';
 import { type JobType, jobs } from '@errand/contract';
-import { freePort } from '@errand/devservers';
 import {
-  type AppProcess,
   eventually,
-  startApp,
+  type ProducerProcess,
+  startProducerProcess,
   startTestRedis,
   type TestRedis,
 } from '@errand/testing';
@@ -19,7 +19,7 @@ const event = (id: string) => ({ id, name: 'signup', timestamp: '2026-01-01T00:0
 /** The typed client against a real producer process, a real Redis and a real BullMQ Worker. */
 describe('@errand/client', () => {
   let redis: TestRedis;
-  let producer: AppProcess;
+  let producer: ProducerProcess;
   let api: string;
   let connection: Redis;
   let worker: Worker;
@@ -27,18 +27,15 @@ describe('@errand/client', () => {
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    const port = await freePort();
-    api = `http://127.0.0.1:${port}`;
-    producer = startApp('producer', {
+    producer = await startProducerProcess({
       REDIS_URL: redis.url,
       QUEUE_PREFIX: 'client',
-      PRODUCER_PORT: String(port),
       API_KEYS: JSON.stringify([
         { name: 'svc', key: KEY, scopes: ['enqueue', 'read', 'admin'] },
         { name: 'tiny', key: TINY, scopes: ['enqueue'], rateLimit: 1 },
       ]),
     });
-    await producer.waitForLine('producer listening');
+    api = producer.api;
     connection = new Redis(redis.url, { maxRetriesPerRequest: null });
     connection.on('error', () => {}); // Redis is killed on purpose below
     analytics = new Queue(jobs.analytics.queue, { connection, prefix: 'client' });
@@ -135,6 +132,42 @@ describe('@errand/client', () => {
       .queues()
       .catch((e: unknown) => e);
     expect(denied).toMatchObject({ status: 403, code: 'forbidden' });
+  });
+
+  it('reads analytics reports and event names, typed; a bad query throws its problem', async () => {
+    const ingest = makeIngest(connection, {
+      prefix: 'client',
+      retentionS: DEFAULT_RETENTION_S,
+      dedupeWindowS: DEFAULT_DEDUPE_WINDOW_S,
+      topProperties: undefined,
+    });
+    const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const at = (hour: number) => `${day}T${String(hour).padStart(2, '0')}:30:00Z`;
+    await ingest([
+      { id: 'r1', name: 'purchase', userId: 'u1', timestamp: at(9), properties: { plan: 'pro' } },
+      { id: 'r2', name: 'purchase', userId: 'u2', timestamp: at(9), properties: { plan: 'pro' } },
+      { id: 'r3', name: 'purchase', userId: 'u1', timestamp: at(23), properties: { plan: 'team' } },
+    ]);
+    const c = client();
+    const report = await c.analytics('purchase', {
+      from: new Date(`${day}T00:00:00Z`),
+      to: `${day}T23:59:00Z`,
+      granularity: 'hour',
+      top: ['plan'],
+      limit: 1,
+    });
+    expect(report.buckets).toHaveLength(24);
+    expect(report.buckets[9]).toEqual({ start: `${day}T09:00:00Z`, count: 2, uniqueUsers: 2 });
+    expect(report.total).toEqual({ count: 3, uniqueUsers: 2 });
+    expect(report.top.plan).toEqual([{ value: 'pro', count: 2 }]);
+    const names = await c.analyticsEvents({ limit: 5 });
+    expect(names.events.map((e) => e.name)).toEqual(['purchase']);
+
+    const bad = await c
+      .analytics('purchase', { granularity: 'minute', from: `${day}` })
+      .catch((e: unknown) => e);
+    expect(bad).toMatchObject({ status: 400, code: 'invalid-parameter' });
+    expect((bad as ErrandApiError).problem?.errors?.[0]?.path).toBe('to');
   });
 
   it('waits out a 429 as Retry-After says, and then succeeds', async () => {

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type {
+  AnalyticsReport,
   EnqueuedJob,
   EnqueueOptions,
+  EventList,
+  Granularity,
   JobType,
   JobView,
   PayloadInput,
@@ -37,6 +40,27 @@ export interface CallOptions {
 }
 
 export type BatchItem<T extends JobType> = { data: PayloadInput<T> } & EnqueueOptions;
+
+/** What `analytics()` asks for; every field optional (the last 24 h by the hour). */
+export interface AnalyticsQueryOptions extends CallOptions {
+  from?: Date | string;
+  to?: Date | string;
+  granularity?: Granularity;
+  /** String properties whose most frequent values to list. */
+  top?: string[];
+  /** Values per `top` property (default 10). */
+  limit?: number;
+}
+
+const queryString = (params: Record<string, string | undefined>) => {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params))
+    if (value !== undefined) search.set(name, value);
+  const text = search.toString();
+  return text ? `?${text}` : '';
+};
+const isoOf = (time: Date | string | undefined) =>
+  time instanceof Date ? time.toISOString() : time;
 
 interface Call {
   method: 'GET' | 'POST' | 'DELETE';
@@ -182,6 +206,36 @@ export function createClient(options: ClientOptions) {
         signal: opts.signal,
       });
       return answer.queues;
+    },
+
+    /** Counts, unique users (approximate) and top property values of one event over a range. */
+    analytics(event: string, opts: AnalyticsQueryOptions = {}): Promise<AnalyticsReport> {
+      const query = queryString({
+        from: isoOf(opts.from),
+        to: isoOf(opts.to),
+        granularity: opts.granularity,
+        top: opts.top?.join(','),
+        limit: opts.limit === undefined ? undefined : String(opts.limit),
+      });
+      return json({
+        method: 'GET',
+        path: `/v1/analytics/${encodeURIComponent(event)}${query}`,
+        repeatable: true,
+        signal: opts.signal,
+      });
+    },
+
+    /** The analytics event names seen, most recently arrived first. */
+    analyticsEvents(opts: CallOptions & { limit?: number } = {}): Promise<EventList> {
+      const query = queryString({
+        limit: opts.limit === undefined ? undefined : String(opts.limit),
+      });
+      return json({
+        method: 'GET',
+        path: `/v1/analytics${query}`,
+        repeatable: true,
+        signal: opts.signal,
+      });
     },
   };
 }

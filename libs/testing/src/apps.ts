@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { freePort } from '@errand/devservers';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -70,4 +71,15 @@ export function startApp(
       return exited;
     },
   };
+}
+
+/** A producer process and its base URL. */
+export type ProducerProcess = AppProcess & { api: string };
+
+/** A producer process on a free port, once it listens. */
+export async function startProducerProcess(env: Record<string, string>): Promise<ProducerProcess> {
+  const port = await freePort();
+  const producer = startApp('producer', { ...env, PRODUCER_PORT: String(port) });
+  await producer.waitForLine('producer listening');
+  return Object.assign(producer, { api: `http://127.0.0.1:${port}` });
 }

@@ -1,4 +1,5 @@
 export { type ReceivedMail, SmtpSink } from '@errand/devservers';
+export * from './analytics-events.ts';
 export * from './apps.ts';
 export * from './http.ts';
 export * from './redis.ts';
