@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisServer } from './redis-server.ts';
@@ -19,7 +20,7 @@ describe('RedisServer', () => {
   };
   afterEach(async () => {
     for (const client of clients.splice(0)) client.disconnect();
-    for (const server of servers.splice(0)) await server.stop();
+    for (const server of servers.splice(0)) await server.dispose();
   });
 
   it('keeps AOF data across kill -9 and restart, on the same port', async () => {
@@ -43,6 +44,14 @@ describe('RedisServer', () => {
     const server = await start({ password: 's3cret/with:chars' });
     await expect(connect(`redis://127.0.0.1:${server.port}`).ping()).rejects.toThrow(/NOAUTH/);
     expect(await connect(server.url).ping()).toBe('PONG');
+  });
+
+  it('deletes the temp dir it made once disposed of, not before', async () => {
+    const server = await start({});
+    await server.stop();
+    expect(existsSync(server.dir)).toBe(true); // restart() needs it
+    await server.dispose();
+    expect(existsSync(server.dir)).toBe(false);
   });
 
   it('stops twice safely, and says how to get redis-server when the binary is missing', async () => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
@@ -52,7 +52,12 @@ export class RedisServer {
     const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'errand-redis-')));
     await mkdir(dir, { recursive: true });
     const server = new RedisServer(options.port ?? (await freePort()), dir, options);
-    await server.spawn();
+    try {
+      await server.spawn();
+    } catch (error) {
+      await server.dispose();
+      throw error;
+    }
     return server;
   }
 
@@ -134,6 +139,12 @@ export class RedisServer {
   /** A crash: SIGKILL, no chance to flush anything beyond what fsync already wrote. */
   kill(): Promise<void> {
     return this.signal('SIGKILL');
+  }
+
+  /** Stop for good, and delete the data directory if it was a temp dir made by `start`. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.options.dir === undefined) await rm(this.dir, { recursive: true, force: true });
   }
 
   /** Start again on the same port and data directory (stops a running server first). */

@@ -4,7 +4,7 @@ import { MISSING_REDIS_SERVER, RedisServer, type RedisServerOptions } from '@err
 /** A Redis for one test file: its own process (or container), its own data. */
 export interface TestRedis {
   url: string;
-  /** Graceful shutdown (AOF flushed). */
+  /** Shut down for good and delete its data. */
   stop(): Promise<void>;
   /** Crash: SIGKILL. */
   kill(): Promise<void>;
@@ -68,7 +68,15 @@ async function dockerAvailable(): Promise<boolean> {
  * AOF is on unless `appendonly: false`.
  */
 export async function startTestRedis(options: RedisServerOptions = {}): Promise<TestRedis> {
-  if (hasLocalRedis()) return RedisServer.start(options);
+  if (hasLocalRedis()) {
+    const server = await RedisServer.start(options);
+    return {
+      url: server.url,
+      stop: () => server.dispose(),
+      kill: () => server.kill(),
+      restart: () => server.restart(),
+    };
+  }
   if (await dockerAvailable()) return startContainerRedis(options);
   throw new Error(
     `No Redis for tests. ${MISSING_REDIS_SERVER} (No Docker engine answered either.)`,
