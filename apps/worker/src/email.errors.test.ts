@@ -75,7 +75,7 @@ describe('email failures', () => {
     expect(done?.attemptsMade).toBe(1);
     // The pause is the configured 700 ms (the server named no time).
     expect((done?.finishedOn ?? 0) - (done?.timestamp ?? 0)).toBeGreaterThanOrEqual(700);
-    expect((fleet[0] as AppProcess).output()).toContain('queue throttled; job will run again');
+    await (fleet[0] as AppProcess).waitForLine('queue throttled; job will run again');
   });
 
   it('refuses CR/LF in headers of a job added around the API, sending nothing', async () => {
@@ -119,6 +119,6 @@ describe('email failures', () => {
     await allCompleted(queue, [job]);
     expect(deliveredIds(smtp.messages).filter((id) => id === String(job.id))).toHaveLength(1);
     const [worker] = fleet as [AppProcess];
-    expect(worker.output()).toContain('not sending again');
+    await worker.waitForLine('not sending again');
   });
 });

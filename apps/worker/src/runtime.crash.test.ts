@@ -56,7 +56,7 @@ describe('worker crash and shutdown', () => {
     const [done] = await allCompleted(queue, [job], 60_000);
     expect(Date.now() - killedAt).toBeLessThan(60_000);
     const survivor = fleet.find((worker) => worker !== owner) as AppProcess;
-    expect(survivor.output()).toContain('"msg":"job completed"');
+    await survivor.waitForLine('"msg":"job completed"'); // logs reach stdout a tick later
     expect(done?.returnvalue.accepted).toEqual(['slow@example.com']);
     expect(deliveredIds(smtp.messages)).toEqual([String(job.id)]);
   });

@@ -49,7 +49,7 @@ describe('a fleet of worker processes', () => {
     expect(smtp.messages).toHaveLength(300);
     expect(ids.sort()).toEqual(added.map((job) => String(job.id)).sort());
     // Work was shared: every process ran some of it.
-    for (const worker of fleet) expect(worker.output()).toContain('"msg":"job completed"');
+    await Promise.all(fleet.map((worker) => worker.waitForLine('"msg":"job completed"')));
     expect(done.every((job) => job.attemptsMade === 1)).toBe(true);
   });
 

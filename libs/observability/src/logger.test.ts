@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, maskEmails } from './logger.ts';
+import { createLogger, linesPerTick, maskEmails } from './logger.ts';
 import { Metrics } from './metrics.ts';
 
 /** A logger writing to memory, and the JSON lines it wrote so far. */
@@ -54,6 +54,25 @@ describe('createLogger', () => {
     expect(JSON.stringify(line)).not.toMatch(/hunter2|Bearer|@example\.com/);
   });
 
+  it("redacts child bindings and objects in arrays; the caller's objects stay as they were", () => {
+    const { logger, lines } = capture();
+    const payload = {
+      events: [{ userId: 'u-42', name: 'signup' }],
+      deep: { a: { b: { to: 'x' } } },
+    };
+    logger.child({ jobId: '7', email: 'ada@example.com' }).info({ payload }, 'took');
+    const [line] = lines();
+    expect(line).toMatchObject({
+      jobId: '7',
+      email: '[redacted]',
+      payload: { events: [{ name: 'signup' }] },
+    });
+    expect(JSON.stringify(line)).not.toContain('u-42');
+    // Three levels down is past the redaction depth, as with `*.*.key` paths.
+    expect(line?.payload).toMatchObject({ deep: { a: { b: { to: 'x' } } } });
+    expect(payload.events[0]?.userId).toBe('u-42');
+  });
+
   it('masks email addresses in the message and in err.message', () => {
     const { logger, lines } = capture();
     logger.info('delivered to ada@example.com and bob.smith+x@mail.example.org');
@@ -65,6 +84,23 @@ describe('createLogger', () => {
       err: { type: 'Error', message: '550 mailbox [email] unknown' },
     });
     expect(maskEmails('no address here, just @ and a.b')).toBe('no address here, just @ and a.b');
+  });
+});
+
+describe('linesPerTick', () => {
+  it('writes the lines of one tick in one write, in order, and nothing when idle', async () => {
+    const writes: string[] = [];
+    const out = linesPerTick({ write: (text: string) => writes.push(text) });
+    out.write('a\n');
+    out.write('b\n');
+    out.write('c\n');
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual(['a\nb\nc\n']);
+    await new Promise((resolve) => setImmediate(resolve));
+    out.write('d\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual(['a\nb\nc\n', 'd\n']);
   });
 });
 
