@@ -18,9 +18,12 @@ try {
   const logger = createLogger('worker', env.LOG_LEVEL);
 
   // 2. dependencies
+  // Processors' own commands (analytics script, send ledger): those of the jobs running at
+  // once go out in one write per tick instead of one each.
   const redis = await connectRedis(env.REDIS_URL, 'worker', {
     requireDurable: env.REDIS_REQUIRE_DURABLE,
     logger,
+    autoPipelining: true,
   });
   // Pooled SMTP; the URL carries auth and TLS (smtps://, or STARTTLS when the server offers it).
   const transport = createTransport({ url: env.SMTP_URL, pool: true, maxConnections: 5 } as never);

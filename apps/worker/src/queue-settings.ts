@@ -11,12 +11,18 @@ export interface QueueSettings {
   rateDurationMs: number;
   /** An attempt running longer is aborted and fails (and is retried). */
   timeoutMs: number;
+  /**
+   * Whether the processor may throw `ThrottleError`. BullMQ honours a throttle only on a
+   * queue with a limiter, and a limiter costs Redis work on every job, so only such queues
+   * (and those with a rate) get one. Not an environment setting: it is the processor's nature.
+   */
+  throttles: boolean;
 }
 
-const DEFAULTS: Record<JobType, Pick<QueueSettings, 'concurrency' | 'timeoutMs'>> = {
-  email: { concurrency: 10, timeoutMs: 60_000 },
-  image: { concurrency: 2, timeoutMs: 120_000 },
-  analytics: { concurrency: 5, timeoutMs: 60_000 },
+const DEFAULTS: Record<JobType, Pick<QueueSettings, 'concurrency' | 'timeoutMs' | 'throttles'>> = {
+  email: { concurrency: 10, timeoutMs: 60_000, throttles: true },
+  image: { concurrency: 2, timeoutMs: 120_000, throttles: false },
+  analytics: { concurrency: 50, timeoutMs: 60_000, throttles: false },
 };
 
 const schemaFor = (type: JobType) => {
@@ -34,6 +40,7 @@ const schemaFor = (type: JobType) => {
         rateMax: v[`${T}_RATE_MAX`] as number | undefined,
         rateDurationMs: v[`${T}_RATE_DURATION_MS`] as number,
         timeoutMs: v[`${T}_TIMEOUT_MS`] as number,
+        throttles: DEFAULTS[type].throttles,
       }),
     );
 };

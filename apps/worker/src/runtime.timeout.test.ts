@@ -20,6 +20,7 @@ const settings = (timeoutMs: number): QueueSettings => ({
   rateMax: undefined,
   rateDurationMs: 1000,
   timeoutMs,
+  throttles: false,
 });
 const unused = async () => {
   throw new Error('not served in this test');

@@ -2,6 +2,7 @@ import { type JobType, jobs } from '@errand/contract';
 import type { Logger, Metrics } from '@errand/observability';
 import { createRedis } from '@errand/redis';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Attempt } from './attempt.ts';
 import type { Processor, Processors } from './processor.ts';
 import { ShutdownAbort } from './processor.ts';
 import type { QueueSettings } from './queue-settings.ts';
@@ -37,7 +38,7 @@ const elapsed = (job: Job) =>
  */
 export function startWorkers(options: RuntimeOptions) {
   const metrics = runtimeMetrics(options.metrics);
-  const running = new Set<AbortController>();
+  const running = new Set<Attempt>();
   const { retention } = options;
 
   const served = options.types.map((type) => {
@@ -58,8 +59,10 @@ export function startWorkers(options: RuntimeOptions) {
       prefix: options.prefix,
       concurrency: settings.concurrency,
       // BullMQ checks manual throttles (ThrottleError) only when a limiter is set, so a queue
-      // without a configured limit gets one too high to matter.
-      limiter: { max: settings.rateMax ?? UNLIMITED, duration: settings.rateDurationMs },
+      // that may throttle without a configured limit gets one too high to matter.
+      ...(settings.rateMax !== undefined || settings.throttles
+        ? { limiter: { max: settings.rateMax ?? UNLIMITED, duration: settings.rateDurationMs } }
+        : {}),
       lockDuration: options.lockDurationMs,
       stalledInterval: options.stalledIntervalMs,
       maxStalledCount: 2,
@@ -67,8 +70,9 @@ export function startWorkers(options: RuntimeOptions) {
       removeOnFail: { age: retention.failedHours * HOUR_S },
     });
 
+    const completed = metrics.finished.labels({ queue: type, outcome: 'completed' });
     worker.on('completed', (job) => {
-      metrics.finished.inc({ queue: type, outcome: 'completed' });
+      completed.inc();
       options.logger.info(
         { queue: type, jobId: job.id, attempt: job.attemptsMade, durationMs: elapsed(job) },
         'job completed',
@@ -111,8 +115,7 @@ export function startWorkers(options: RuntimeOptions) {
     close(deadlineMs: number): Promise<void> {
       closing ??= (async () => {
         const deadline = setTimeout(() => {
-          for (const controller of running)
-            controller.abort(new ShutdownAbort('shutdown deadline'));
+          for (const attempt of running) attempt.abort(new ShutdownAbort('shutdown deadline'));
         }, deadlineMs);
         await Promise.all(served.map(({ worker }) => worker.close()));
         clearTimeout(deadline);

@@ -14,9 +14,17 @@ export class RedisUnreachableError extends Error {
 export async function connectRedis(
   url: string,
   role: ConnectionRole,
-  options: { requireDurable: boolean; logger: Logger },
+  options: {
+    requireDurable: boolean;
+    logger: Logger;
+    /** Send the commands issued in one tick in one write (many concurrent jobs, one socket). */
+    autoPipelining?: boolean;
+  },
 ) {
-  const redis = createRedis(url, role, { lazyConnect: true });
+  const redis = createRedis(url, role, {
+    lazyConnect: true,
+    enableAutoPipelining: options.autoPipelining ?? false,
+  });
   let lastError = '';
   redis.on('error', (error: Error) => {
     if (error.message === lastError) return;

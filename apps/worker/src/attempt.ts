@@ -1,0 +1,68 @@
+import type { Logger } from '@errand/observability';
+import type { Job } from 'bullmq';
+import type { JobContext } from './processor.ts';
+
+/**
+ * One running attempt of a job, as the runtime holds it:
+ * 1. `run` starts the processor and races it against `abort`, so a timeout or the shutdown
+ *    deadline ends the attempt even when the processor ignores its signal;
+ * 2. `abort(reason)` ends it (the first reason wins) and fires the signal, if one was asked for.
+ * The signal and the job's child logger are made only when the processor asks for them:
+ * most jobs never do, and a worker runs thousands of jobs a second.
+ */
+export class Attempt implements JobContext {
+  readonly id: string;
+  readonly attempt: number;
+  #job: Job;
+  #parentLogger: Logger;
+  #logger: Logger | undefined;
+  #controller: AbortController | undefined;
+  #reason: unknown;
+  #reject: ((reason: unknown) => void) | undefined;
+
+  constructor(job: Job, attempt: number, logger: Logger) {
+    this.id = String(job.id);
+    this.attempt = attempt;
+    this.#job = job;
+    this.#parentLogger = logger;
+  }
+
+  /** A child logger carrying queue, job id and attempt. */
+  get logger(): Logger {
+    this.#logger ??= this.#parentLogger.child({ jobId: this.id, attempt: this.attempt });
+    return this.#logger;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  progress(value: number | object): Promise<void> {
+    return this.#job.updateProgress(value);
+  }
+
+  /** End the attempt with `reason`; a second call changes nothing. */
+  abort(reason: unknown): void {
+    if (this.#reason !== undefined) return;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    this.#reject?.(reason);
+  }
+
+  /** The processor's outcome, or the abort reason if the attempt is aborted first. */
+  run<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#reject = reject;
+      if (this.#reason !== undefined) return reject(this.#reason);
+      try {
+        work().then(resolve, reject);
+      } catch (error) {
+        reject(error);
+      }
+    });
+  }
+}
