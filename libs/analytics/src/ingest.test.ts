@@ -137,6 +137,42 @@ describe('analytics ingest and reads (real Redis)', () => {
     expect(report.total).toEqual({ count: 601, uniqueUsers: 50 });
   });
 
+  it('gathers the calls of one tick: one script call per name, each caller its own outcome', async () => {
+    const ingest = makeIngest(redis, settings('g'));
+    const scriptCalls = async () => {
+      const stats = await redis.info('commandstats');
+      const calls = (command: string) =>
+        Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      return calls('eval') + calls('evalsha'); // a script's first call on a connection is EVAL
+    };
+    const before = await scriptCalls();
+    const [a, b, c] = await Promise.all([
+      ingest([event('g1', 1), event('g2', 1)]),
+      ingest([event('g2', 2), event('g3', 2)]),
+      ingest([{ ...event('g4', 3), name: 'other' }, event('g5', 3)]),
+    ]);
+    expect(await scriptCalls()).toBe(before + 2); // signup and other, not one per caller
+    expect(a).toEqual({ counted: 2, duplicates: 0 });
+    expect(b).toEqual({ counted: 1, duplicates: 1 }); // g2 came first with a
+    expect(c).toEqual({ counted: 2, duplicates: 0 });
+  });
+
+  it('fails every caller of a call Redis refused, so their jobs retry', async () => {
+    const gone = await startTestRedis();
+    const client = new Redis(gone.url, {
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+    });
+    client.on('error', () => {});
+    await client.connect();
+    await gone.stop();
+    const ingest = makeIngest(client, settings('h'));
+    const outcomes = await Promise.allSettled([ingest([event('h1', 1)]), ingest([event('h2', 1)])]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    client.disconnect();
+  });
+
   it('lists top values most frequent first, ties alphabetically, up to the limit', async () => {
     const ingest = makeIngest(redis, settings('c'));
     const reader = makeAnalyticsReader(redis, 'c');

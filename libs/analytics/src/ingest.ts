@@ -1,22 +1,33 @@
 import { readFileSync } from 'node:fs';
 import type { AnalyticsPayload, AnalyticsResult } from '@errand/contract';
 import type { Redis } from 'ioredis';
-import { eventBase, namesKey } from './keys.ts';
+import { eventBase } from './keys.ts';
+import { makeNamesIndex } from './names.ts';
 import type { AnalyticsSettings } from './settings.ts';
 
 type Event = AnalyticsPayload['events'][number];
-type IngestScript = (base: string, ...args: (string | number)[]) => Promise<[number, number]>;
+type IngestScript = (base: string, ...args: (string | number)[]) => Promise<string>;
+type EventArgs = [id: string, user: string, epochS: number, top: string[]];
 
 const INGEST_LUA = readFileSync(new URL('./ingest.lua', import.meta.url), 'utf8');
 /** Events per script call: a call blocks Redis while it runs, so a big batch goes in parts. */
 const EVENTS_PER_CALL = 250;
-/** A process notes an event name in the names index at most this often. */
-const NOTE_NAME_EVERY_MS = 10_000;
+
+/** The events of one name gathered in this tick, and the jobs waiting for their outcome. */
+interface Gathered {
+  args: EventArgs[];
+  waiters: { from: number; to: number; done: (counted: number | Error) => void }[];
+}
 
 /**
  * Aggregate events into Redis: counts, unique users and top property values per minute,
- * hour and day bucket, each event id once. One script call per event name (per 250 events),
- * all sent at once: one round trip for a job, whatever its size.
+ * hour and day bucket, each event id once (`ingest.lua`).
+ *
+ * The events of every job that calls in the same tick are gathered per event name and sent
+ * as one script call per name (per 250 events): a worker running 100 one-event jobs at once
+ * makes a handful of calls, not 100, and one job makes one round trip whatever its size.
+ * Each call is atomic, so a crash can split a job's events between calls but never count
+ * one twice: its retry finds the counted ones seen.
  */
 export function makeIngest(redis: Redis, settings: AnalyticsSettings) {
   redis.defineCommand('errandAnalyticsIngest', { numberOfKeys: 1, lua: INGEST_LUA });
@@ -25,71 +36,99 @@ export function makeIngest(redis: Redis, settings: AnalyticsSettings) {
   ).errandAnalyticsIngest.bind(redis);
   const { retentionS, topProperties } = settings;
   const generationS = Math.max(1, Math.round(settings.dedupeWindowS / 2));
-  const names = namesKey(settings.prefix);
-  const noted = new Map<string, number>();
-  let prunedAt = 0;
+  const namesIndex = makeNamesIndex(redis, settings);
+  let gathered = new Map<string, Gathered>();
 
-  const eventArgs = (event: Event): (string | number)[] => {
-    const top = Object.entries(event.properties ?? {}).filter(
-      ([property, value]) =>
-        typeof value === 'string' && (!topProperties || topProperties.has(property)),
-    );
+  /** An event as the script reads it: [id, user, epoch seconds, [property, value, …]]. */
+  const eventArgs = (event: Event): EventArgs => {
+    const top: string[] = [];
+    for (const property in event.properties) {
+      const value = event.properties[property];
+      if (typeof value === 'string' && (!topProperties || topProperties.has(property))) {
+        top.push(property, value);
+      }
+    }
     return [
       event.id,
       event.userId ?? event.anonymousId ?? '',
       Math.floor(Date.parse(event.timestamp) / 1000),
-      top.length,
-      ...top.flat(),
-    ] as (string | number)[];
+      top,
+    ];
   };
 
-  /** The names index says which events exist and when each last arrived. */
-  const noteNames = (eventNames: Iterable<string>, nowMs: number): Promise<unknown>[] => {
-    const writes: Promise<unknown>[] = [];
-    for (const name of eventNames) {
-      if (nowMs - (noted.get(name) ?? 0) < NOTE_NAME_EVERY_MS) continue;
-      if (noted.size > 10_000) noted.clear();
-      noted.set(name, nowMs);
-      const forget = (error: unknown) => {
-        noted.delete(name); // so the job's retry notes it again
-        throw error;
-      };
-      writes.push(redis.zadd(names, 'GT', nowMs, name).catch(forget));
+  /** One name's gathered events, in calls of 250; each waiter learns how many of its counted. */
+  async function send(name: string, { args, waiters }: Gathered, noting: Promise<unknown>) {
+    const now = Math.floor(Date.now() / 1000);
+    const base = eventBase(settings.prefix, name);
+    const { minute, hour, day } = retentionS;
+    const calls: Promise<string>[] = [];
+    for (let i = 0; i < args.length; i += EVENTS_PER_CALL) {
+      const events = JSON.stringify(args.slice(i, i + EVENTS_PER_CALL));
+      calls.push(ingestScript(base, now, generationS, minute, hour, day, events));
     }
-    if (writes.length > 0 && nowMs - prunedAt > 60_000) {
-      prunedAt = nowMs;
-      writes.push(redis.zremrangebyscore(names, '-inf', nowMs - retentionS.day * 1000));
+    const [outcomes, noted] = await Promise.all([
+      Promise.allSettled(calls),
+      noting.then(
+        () => undefined,
+        (error: Error) => error,
+      ),
+    ]);
+    for (const { from, to, done } of waiters) {
+      let counted = 0;
+      let failure: Error | undefined = noted;
+      for (let c = Math.floor(from / EVENTS_PER_CALL); c * EVENTS_PER_CALL < to; c++) {
+        const outcome = outcomes[c] as PromiseSettledResult<string>;
+        if (outcome.status === 'rejected') failure = outcome.reason as Error;
+        else {
+          const offset = c * EVENTS_PER_CALL;
+          counted += countOnes(outcome.value, Math.max(from, offset) - offset, to - offset);
+        }
+      }
+      done(failure ?? counted);
     }
-    return writes;
-  };
+  }
+
+  function flush() {
+    const batch = gathered;
+    gathered = new Map();
+    const noting = namesIndex.note(batch.keys());
+    for (const [name, group] of batch) {
+      send(name, group, noting).catch((error: Error) => {
+        for (const { done } of group.waiters) done(error);
+      });
+    }
+  }
 
   return async (events: readonly Event[]): Promise<AnalyticsResult> => {
-    const nowMs = Date.now();
-    const now = Math.floor(nowMs / 1000);
-    const byName = Map.groupBy(events, (event) => event.name);
-    const calls: Promise<[number, number]>[] = [];
-    for (const [name, group] of byName) {
-      const base = eventBase(settings.prefix, name);
-      for (let i = 0; i < group.length; i += EVENTS_PER_CALL) {
-        const args = group.slice(i, i + EVENTS_PER_CALL).flatMap(eventArgs);
-        calls.push(
-          ingestScript(
-            base,
-            now,
-            generationS,
-            retentionS.minute,
-            retentionS.hour,
-            retentionS.day,
-            ...args,
-          ),
-        );
-      }
-    }
-    const [results] = await Promise.all([Promise.all(calls), ...noteNames(byName.keys(), nowMs)]);
-    let counted = 0;
-    for (const [fresh] of results) counted += fresh;
+    if (gathered.size === 0) setImmediate(flush);
+    const outcomes = [...Map.groupBy(events, (event) => event.name)].map(
+      ([name, group]) =>
+        new Promise<number>((resolve, reject) => {
+          let entry = gathered.get(name);
+          if (!entry) {
+            entry = { args: [], waiters: [] };
+            gathered.set(name, entry);
+          }
+          const from = entry.args.length;
+          for (const event of group) entry.args.push(eventArgs(event));
+          const to = entry.args.length;
+          entry.waiters.push({
+            from,
+            to,
+            done: (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome)),
+          });
+        }),
+    );
+    const counted = (await Promise.all(outcomes)).reduce((sum, n) => sum + n, 0);
     return { counted, duplicates: events.length - counted };
   };
 }
 
 export type Ingest = ReturnType<typeof makeIngest>;
+
+/** How many '1's `flags` has from `from` up to `to` (or its end). */
+const countOnes = (flags: string, from: number, to: number) => {
+  let ones = 0;
+  for (let i = from; i < Math.min(to, flags.length); i++) if (flags.charCodeAt(i) === 49) ones++;
+  return ones;
+};
