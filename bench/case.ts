@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+
+/** One figure, with what it is of. */
+export interface Figure {
+  value: number;
+  unit: string;
+  /** What was measured, e.g. "bare BullMQ Worker, no-op". */
+  what: string;
+}
+
+/** One line of the table: Errand's figure, its raw baseline from the same run, the verdict. */
+export interface Row {
+  case: string;
+  baseline?: Figure;
+  errand: Figure;
+  /** errand / baseline, when higher is better for both. */
+  ratio?: number;
+  /** What counts as good enough, e.g. "ratio ≥ 0.80" or "≥ 50,000 events/s". */
+  target?: string;
+  pass?: boolean;
+  /** Every run's figures, and anything else worth reading. */
+  notes: string[];
+}
+
+export interface BenchContext {
+  /** A redis-server of the run's own: AOF everysec, loopback, random port. */
+  redisUrl: string;
+  redis: Redis;
+  /** Where processes write their logs. */
+  dir: string;
+  /** How many times each side of a case runs; the best run counts. */
+  runs: number;
+  /** Multiplies the amount of work of every case (BENCH_SCALE). */
+  scale: number;
+  say(line: string): void;
+}
+
+export interface BenchCase {
+  name: string;
+  run(ctx: BenchContext): Promise<Row[]>;
+}
+
+/** Ratio, target and verdict of a row whose figures are both "higher is better". */
+export function compared(row: Omit<Row, 'ratio' | 'pass' | 'target'>, minRatio: number): Row {
+  const ratio = row.baseline ? row.errand.value / row.baseline.value : undefined;
+  return {
+    ...row,
+    ratio,
+    target: `ratio ≥ ${minRatio.toFixed(2)}`,
+    pass: (ratio ?? 0) >= minRatio,
+  };
+}

@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import { jobs } from '@errand/contract';
+import { Queue } from 'bullmq';
+import { type BenchCase, type BenchContext, compared } from '../case.ts';
+import { liveEvents } from '../events.ts';
+import { cpuMeter, drained, fill, perSecond, started } from '../measure.ts';
+import { startWorker } from '../processes.ts';
+
+const CONCURRENCY = 100;
+
+/** Time a worker process draining a full queue: from its first job taken to the last done. */
+async function drainOnce(ctx: BenchContext, side: 'bare' | 'errand', run: number, count: number) {
+  const prefix = `drain-${side}-${run}`;
+  const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
+  await fill(
+    queue,
+    liveEvents(count, prefix).map((event) => ({ events: [event] })),
+  );
+  const logFile = join(ctx.dir, `${prefix}.log`);
+  const worker = await startWorker(side, {
+    redisUrl: ctx.redisUrl,
+    prefix,
+    concurrency: CONCURRENCY,
+    logFile,
+  });
+  const from = await started(queue, count);
+  const meter = await cpuMeter(ctx.redis, { worker: worker.child.pid });
+  const to = await drained(queue);
+  const note = await meter.shares((to - from) / 1000);
+  await worker.stop();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return { rate: perSecond(count, from, to), note };
+}
+
+/**
+ * Single-event analytics jobs through Errand's worker process (contract check, timeout,
+ * metrics, a log line at start and end, the aggregation script) against a bare BullMQ
+ * Worker with a no-op processor, at the same concurrency, on the same Redis.
+ */
+export const analyticsDrain: BenchCase = {
+  name: 'analytics-drain',
+  async run(ctx) {
+    const count = Math.round(30_000 * ctx.scale);
+    const rates = { bare: [] as number[], errand: [] as number[] };
+    const notes: string[] = [];
+    for (let run = 1; run <= ctx.runs; run++) {
+      for (const side of ['bare', 'errand'] as const) {
+        const { rate, note } = await drainOnce(ctx, side, run, count);
+        rates[side].push(rate);
+        notes.push(`run ${run} ${side}: ${rate} jobs/s; ${note}`);
+        ctx.say(`  ${notes.at(-1)}`);
+      }
+    }
+    return [
+      compared(
+        {
+          case: `drain ${count} one-event analytics jobs, concurrency ${CONCURRENCY}, 1 process`,
+          baseline: {
+            value: Math.max(...rates.bare),
+            unit: 'jobs/s',
+            what: 'bare BullMQ Worker, no-op',
+          },
+          errand: {
+            value: Math.max(...rates.errand),
+            unit: 'jobs/s',
+            what: 'Errand worker, analytics',
+          },
+          notes,
+        },
+        0.8,
+      ),
+    ];
+  },
+};

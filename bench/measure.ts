@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { jobs } from '@errand/contract';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** Poll until no job of the queue waits or runs; resolves with the time it happened. */
+export async function drained(queue: Queue, timeoutMs = 300_000): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const left = await queue.getJobCountByTypes('wait', 'active', 'prioritized', 'delayed');
+    if (left === 0) return performance.now();
+    if (performance.now() > deadline)
+      throw new Error(`${queue.name}: ${left} jobs left after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Poll until the first job of a full queue is taken; resolves with the time it happened. */
+export async function started(queue: Queue, total: number): Promise<number> {
+  for (;;) {
+    if ((await queue.getJobCountByTypes('wait')) < total) return performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Add jobs with the analytics defaults, `chunk` per addBulk. */
+export async function fill(queue: Queue, datas: unknown[], chunk = 1_000): Promise<void> {
+  for (let i = 0; i < datas.length; i += chunk) {
+    await queue.addBulk(
+      datas
+        .slice(i, i + chunk)
+        .map((data) => ({ name: 'bench', data, opts: jobs.analytics.defaults })),
+    );
+  }
+}
+
+/** Run `task` over `items` with at most `inFlight` at once. */
+export async function pooled<T>(items: T[], inFlight: number, task: (item: T) => Promise<void>) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await task(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+}
+
+export const perSecond = (count: number, fromMs: number, toMs: number) =>
+  Math.round((count * 1000) / (toMs - fromMs));
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function processCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds the Redis server has used so far. */
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const read = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return read('used_cpu_user') + read('used_cpu_sys');
+}
+
+/**
+ * CPU use of some processes and of Redis from now on: `shares(seconds)` says what part of
+ * one core each used, e.g. "worker 85%, Redis 66% of a core".
+ */
+export async function cpuMeter(redis: Redis, pids: Record<string, number | undefined>) {
+  const start = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)]),
+  );
+  const redisStart = await redisCpuSeconds(redis);
+  return {
+    async shares(seconds: number): Promise<string> {
+      const pct = (used: number) => `${Math.round((used / seconds) * 100)}%`;
+      const parts = Object.entries(pids).map(
+        ([name, pid]) => `${name} ${pct(processCpuSeconds(pid) - (start[name] ?? 0))}`,
+      );
+      parts.push(`Redis ${pct((await redisCpuSeconds(redis)) - redisStart)} of a core`);
+      return parts.join(', ');
+    },
+  };
+}
