@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_DEDUPE_WINDOW_S, DEFAULT_RETENTION_S, makeIngest } from '@errand/analytics';
+import {
+  DEFAULT_DEDUPE_WINDOW_S,
+  DEFAULT_RETENTION_S,
+  type Ingest,
+  makeIngest,
+} from '@errand/analytics';
 import { RedisServer } from '@errand/devservers';
 import { makeEvents } from '@errand/testing';
 import { Redis } from 'ioredis';
@@ -29,10 +34,7 @@ const withUuids = (events: ReturnType<typeof makeEvents>) =>
   events.map((event) => ({ ...event, id: randomUUID() }));
 
 /** Feed events the way jobs do: 1,000 per call, 8 calls at once. Resolves with the seconds. */
-async function ingestAll(
-  ingest: ReturnType<typeof makeIngest>,
-  events: ReturnType<typeof makeEvents>,
-) {
+async function ingestAll(ingest: Ingest, events: ReturnType<typeof makeEvents>) {
   const from = performance.now();
   const starts = Array.from(
     { length: events.length / EVENTS_PER_JOB },
