@@ -22,7 +22,7 @@ describe('Redis durability check', () => {
   });
   afterAll(async () => {
     for (const redis of clients) redis.disconnect();
-    await Promise.all(Object.values(servers).map((server) => server.stop()));
+    await Promise.all(Object.values(servers).map((server) => server.dispose()));
   });
 
   it('passes AOF with noeviction, and reports the fsync policy', async () => {
