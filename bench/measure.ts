@@ -15,10 +15,10 @@ export async function drained(queue: Queue, timeoutMs = 300_000): Promise<number
   }
 }
 
-/** Poll until the first job of a full queue is taken; resolves with the time it happened. */
-export async function started(queue: Queue, total: number): Promise<number> {
+/** Poll until at most `left` jobs of the queue are waiting; resolves with the time it happened. */
+export async function waitingAtMost(queue: Queue, left: number): Promise<number> {
   for (;;) {
-    if ((await queue.getJobCountByTypes('wait')) < total) return performance.now();
+    if ((await queue.getJobCountByTypes('wait')) <= left) return performance.now();
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -66,8 +66,9 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
 }
 
 /**
- * CPU use of some processes and of Redis from now on: `shares(seconds)` says what part of
- * one core each used, e.g. "worker 85%, Redis 66% of a core".
+ * CPU use of some processes and of Redis from now on. `shares(seconds, count)` says what part
+ * of one core each used, and how many µs of CPU all of them together spent per item: on a
+ * shared machine whose speed drifts, the steadier figure.
  */
 export async function cpuMeter(redis: Redis, pids: Record<string, number | undefined>) {
   const start = Object.fromEntries(
@@ -75,13 +76,14 @@ export async function cpuMeter(redis: Redis, pids: Record<string, number | undef
   );
   const redisStart = await redisCpuSeconds(redis);
   return {
-    async shares(seconds: number): Promise<string> {
-      const pct = (used: number) => `${Math.round((used / seconds) * 100)}%`;
-      const parts = Object.entries(pids).map(
-        ([name, pid]) => `${name} ${pct(processCpuSeconds(pid) - (start[name] ?? 0))}`,
+    async shares(seconds: number, count: number): Promise<string> {
+      const used = Object.entries(pids).map(
+        ([name, pid]) => [name, processCpuSeconds(pid) - (start[name] ?? 0)] as const,
       );
-      parts.push(`Redis ${pct((await redisCpuSeconds(redis)) - redisStart)} of a core`);
-      return parts.join(', ');
+      used.push(['Redis', (await redisCpuSeconds(redis)) - redisStart]);
+      const pct = (cpu: number) => `${Math.round((cpu / seconds) * 100)}%`;
+      const total = used.reduce((sum, [, cpu]) => sum + cpu, 0);
+      return `${used.map(([name, cpu]) => `${name} ${pct(cpu)}`).join(', ')} of a core; ${((total / count) * 1e6).toFixed(1)} µs CPU each`;
     },
   };
 }

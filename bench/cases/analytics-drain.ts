@@ -3,12 +3,15 @@ import { jobs } from '@errand/contract';
 import { Queue } from 'bullmq';
 import { type BenchCase, type BenchContext, compared } from '../case.ts';
 import { liveEvents } from '../events.ts';
-import { cpuMeter, drained, fill, perSecond, started } from '../measure.ts';
+import { cpuMeter, drained, fill, perSecond, waitingAtMost } from '../measure.ts';
 import { startWorker } from '../processes.ts';
 
 const CONCURRENCY = 100;
 
-/** Time a worker process draining a full queue: from its first job taken to the last done. */
+/**
+ * Time a worker process draining a full queue, once warm: from the moment it has taken the
+ * first tenth of the jobs (its code compiled, its connections up) to the last job done.
+ */
 async function drainOnce(ctx: BenchContext, side: 'bare' | 'errand', run: number, count: number) {
   const prefix = `drain-${side}-${run}`;
   const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
@@ -23,14 +26,15 @@ async function drainOnce(ctx: BenchContext, side: 'bare' | 'errand', run: number
     concurrency: CONCURRENCY,
     logFile,
   });
-  const from = await started(queue, count);
+  const measured = count - Math.floor(count / 10);
+  const from = await waitingAtMost(queue, measured);
   const meter = await cpuMeter(ctx.redis, { worker: worker.child.pid });
   const to = await drained(queue);
-  const note = await meter.shares((to - from) / 1000);
+  const note = await meter.shares((to - from) / 1000, measured);
   await worker.stop();
   await queue.obliterate({ force: true });
   await queue.close();
-  return { rate: perSecond(count, from, to), note };
+  return { rate: perSecond(measured, from, to), note };
 }
 
 /**

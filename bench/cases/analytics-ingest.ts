@@ -87,7 +87,7 @@ async function ingestOnce(
   });
   const sent = performance.now();
   const to = await drained(queue);
-  const note = `sent in ${((sent - from) / 1000).toFixed(1)} s, done ${((to - sent) / 1000).toFixed(1)} s later; ${await meter.shares((to - from) / 1000)}`;
+  const note = `sent in ${((sent - from) / 1000).toFixed(1)} s, done ${((to - sent) / 1000).toFixed(1)} s later; ${await meter.shares((to - from) / 1000, requests * JOBS_PER_REQUEST * EVENTS_PER_JOB)}`;
   await producer?.stop();
   await worker.stop();
   await queue.obliterate({ force: true });
