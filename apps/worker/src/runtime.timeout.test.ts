@@ -4,6 +4,7 @@ import { startTestRedis, type TestRedis } from '@errand/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Attempt } from './attempt.ts';
 import { allCompleted } from './fleet.testkit.ts';
 import type { Processors } from './processor.ts';
 import type { QueueSettings } from './queue-settings.ts';
@@ -70,6 +71,54 @@ it('aborts an attempt over its timeout through the signal, and retries it', asyn
   } finally {
     await runtime.close(1_000);
     await runtime.close(1_000); // safe twice
+    await queue.close();
+  }
+});
+
+it('gives a limiter only to queues that may throttle or have a rate (it costs Redis work per job)', async () => {
+  const runtime = startWorkers({
+    types: ['email', 'image', 'analytics'],
+    processors: { email: unused, image: unused, analytics: unused },
+    settings: {
+      email: { ...settings(1_000), throttles: true },
+      image: { ...settings(1_000), rateMax: 5 },
+      analytics: settings(1_000),
+    },
+    redisUrl: redis.url,
+    prefix: 'limiter',
+    lockDurationMs: 10_000,
+    stalledIntervalMs: 5_000,
+    retention: { failedHours: 1, completedHours: 1, completedCount: 100 },
+    logger: createLogger('test', 'silent'),
+    metrics: new Metrics('test'),
+  });
+  try {
+    await runtime.ready();
+    const [email, image, analytics] = runtime.workers;
+    expect(email?.opts.limiter?.max).toBeGreaterThan(1_000_000);
+    expect(image?.opts.limiter).toEqual({ max: 5, duration: 1000 });
+    expect(analytics?.opts.limiter).toBeUndefined();
+  } finally {
+    await runtime.close(1_000);
+  }
+});
+
+it('hands an attempt aborted before its processor asks for the signal an aborted one', async () => {
+  const queue = new Queue(jobs.analytics.queue, {
+    connection: new Redis(redis.url),
+    prefix: 'attempt',
+  });
+  try {
+    const job = await queue.add('analytics', { events: [] });
+    const attempt = new Attempt(job, 1, createLogger('test', 'silent'));
+    const running = attempt.run(() => new Promise(() => {})); // never settles by itself
+    attempt.abort(new Error('first'));
+    attempt.abort(new Error('second')); // the first reason wins
+    await expect(running).rejects.toThrow('first');
+    expect(attempt.signal.aborted).toBe(true);
+    expect(String(attempt.signal.reason)).toContain('first');
+    await expect(attempt.run(async () => 'late')).rejects.toThrow('first');
+  } finally {
     await queue.close();
   }
 });

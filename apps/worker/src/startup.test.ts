@@ -17,6 +17,8 @@ describe('worker start-up and queue selection', () => {
       SMTP_URL: 'http://mail',
       EMAIL_CONCURRENCY: '0',
       IMAGE_TIMEOUT_MS: 'soon',
+      ANALYTICS_DEDUPE_WINDOW_HOURS: '0',
+      ANALYTICS_TOP_PROPERTIES: 'plan,{evil}',
     });
     expect(await app.exited).toBe(1);
     const output = app.output();
@@ -24,6 +26,8 @@ describe('worker start-up and queue selection', () => {
     expect(output).toContain('- SMTP_URL:');
     expect(output).toContain('- EMAIL_CONCURRENCY:');
     expect(output).toContain('- IMAGE_TIMEOUT_MS:');
+    expect(output).toContain('- ANALYTICS_DEDUPE_WINDOW_HOURS:');
+    expect(output).toContain('- ANALYTICS_TOP_PROPERTIES.1:');
     expect(output).not.toMatch(/\n\s+at /);
   });
 
