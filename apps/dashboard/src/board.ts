@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { Queues } from '@errand/contract';
+import type { Queues } from '@errand/queues';
 import type { Router } from 'express';
 
 /** Bull Board over every queue of the contract, served at `basePath`. */

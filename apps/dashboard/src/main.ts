@@ -1,7 +1,7 @@
-import { closeQueues, openQueues } from '@errand/contract';
 import { closeServer, listen, opsRouter } from '@errand/http';
 import { onShutdown, startupFailed } from '@errand/lifecycle';
 import { createLogger, Metrics } from '@errand/observability';
+import { closeQueues, makeSchedules, openQueues, scheduleMetrics } from '@errand/queues';
 import { connectRedis } from '@errand/redis';
 import express from 'express';
 import { boardRouter } from './board.ts';
@@ -19,6 +19,8 @@ try {
   });
   const queues = openQueues(redis, env.QUEUE_PREFIX);
   const metrics = new Metrics('dashboard');
+  // The one process that sees every queue exports the schedules' next and last runs.
+  scheduleMetrics(metrics, makeSchedules(redis, queues, env.QUEUE_PREFIX));
   const app = express()
     .use(opsRouter({ redis, metrics }))
     .use('/', boardRouter(queues, { basePath: '/', readOnly: env.DASHBOARD_READ_ONLY }));

@@ -325,9 +325,9 @@ export const badCases: BadCase[] = [
     type: 'job-not-found',
   },
   {
-    name: 'a job id over 128 characters',
+    name: 'a job id over 160 characters',
     method: 'GET',
-    path: `/v1/jobs/email/${'1'.repeat(129)}`,
+    path: `/v1/jobs/email/${'1'.repeat(161)}`,
     status: 404,
     type: 'job-not-found',
   },

@@ -1,10 +1,13 @@
-import { jobTypes, type Queues } from '@errand/contract';
+import { jobTypes } from '@errand/contract';
+import type { Queues } from '@errand/queues';
 import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { badCases } from './app.bad-input.cases.ts';
+import { badCases as enqueueCases } from './app.bad-input.cases.ts';
+import { scheduleCases } from './app.bad-input.schedules.cases.ts';
 import { startProducer } from './app.testkit.ts';
 
 const KEY = 'battery-key-0123456789abcdef';
+const badCases = [...enqueueCases, ...scheduleCases];
 
 /** Malformed, oversized and hostile requests: each gets its problem+json and enqueues nothing. */
 describe('enqueue API bad input', () => {
@@ -23,8 +26,9 @@ describe('enqueue API bad input', () => {
   });
   afterAll(() => producer?.stop());
 
-  it('has a battery of at least 60 cases', () => {
-    expect(badCases.length).toBeGreaterThanOrEqual(60);
+  it('has a battery of at least 60 enqueue and 20 schedule cases', () => {
+    expect(enqueueCases.length).toBeGreaterThanOrEqual(60);
+    expect(scheduleCases.length).toBeGreaterThanOrEqual(20);
     expect(new Set(badCases.map((c) => c.name)).size).toBe(badCases.length);
   });
 
@@ -58,6 +62,7 @@ describe('enqueue API bad input', () => {
       const counts = await queues[type].getJobCounts();
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
     }
+    expect(await producer.deps.schedules.list()).toEqual([]);
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('admin');
   });

@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import { makeAnalyticsReader } from '@errand/analytics';
-import { closeQueues, openQueues, type Queues } from '@errand/contract';
+import { type JobType, jobTypes } from '@errand/contract';
 import { closeServer, listen } from '@errand/http';
 import { createLogger, Metrics } from '@errand/observability';
+import { closeQueues, makeSchedules, openQueues, type Queues } from '@errand/queues';
 import { createRedis } from '@errand/redis';
 import { baseUrl, startTestRedis, type TestRedis } from '@errand/testing';
 import type { Redis } from 'ioredis';
@@ -31,11 +32,15 @@ export async function startProducer(prefix: string, options: TestProducerOptions
     redis,
     queues,
     events,
+    schedules: makeSchedules(redis, queues, prefix),
     analytics: makeAnalyticsReader(redis, prefix),
     logger: createLogger('test', 'silent'),
     metrics,
     prefix,
-    maxWaiting: { email: 0, image: 0, analytics: 0, ...options.maxWaiting },
+    maxWaiting: {
+      ...(Object.fromEntries(jobTypes.map((type) => [type, 0])) as Record<JobType, number>),
+      ...options.maxWaiting,
+    },
   };
   const app = buildApp(deps, {
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
@@ -49,6 +54,7 @@ export async function startProducer(prefix: string, options: TestProducerOptions
     redisServer: server,
     redis,
     queues,
+    deps,
     metrics,
     async stop() {
       const closing = closeServer(http);

@@ -14,10 +14,15 @@ import { streamJobEvents } from './routes/jobs.events.ts';
 import { getJob } from './routes/jobs.get.ts';
 import { retryJob } from './routes/jobs.retry.ts';
 import { listQueues } from './routes/queues.list.ts';
+import { pauseSchedule, resumeSchedule, runSchedule } from './routes/schedules.control.ts';
+import { deleteSchedule } from './routes/schedules.delete.ts';
+import { getSchedule } from './routes/schedules.get.ts';
+import { listSchedules } from './routes/schedules.list.ts';
+import { putSchedule } from './routes/schedules.put.ts';
 import { noProtoKeys } from './validation.ts';
 
 type Route = [
-  method: 'get' | 'post' | 'delete',
+  method: 'get' | 'post' | 'put' | 'delete',
   path: string,
   scope: Scope,
   handler: (deps: Deps) => RequestHandler,
@@ -34,6 +39,13 @@ export const routes: Route[] = [
   ['get', '/v1/queues', 'read', listQueues],
   ['get', '/v1/analytics', 'read', listAnalyticsEvents],
   ['get', '/v1/analytics/:event', 'read', getAnalyticsReport],
+  ['get', '/v1/schedules', 'read', listSchedules],
+  ['get', '/v1/schedules/:id', 'read', getSchedule],
+  ['put', '/v1/schedules/:id', 'admin', putSchedule],
+  ['delete', '/v1/schedules/:id', 'admin', deleteSchedule],
+  ['post', '/v1/schedules/:id/pause', 'admin', pauseSchedule],
+  ['post', '/v1/schedules/:id/resume', 'admin', resumeSchedule],
+  ['post', '/v1/schedules/:id/run', 'admin', runSchedule],
 ];
 
 /** Latency and status of every request, labelled by route pattern (not raw path). */

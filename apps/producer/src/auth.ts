@@ -46,13 +46,18 @@ export function authenticate(keys: readonly ApiKey[]): RequestHandler {
   };
 }
 
-/** The caller's key must hold `scope` (enqueue, read or admin). */
+/** A 403 unless the caller's key holds `scope` (enqueue, read or admin). */
+export function checkScope(res: Response, scope: Scope): void {
+  const caller = callerOf(res);
+  if (!caller.scopes.has(scope)) {
+    throw new HttpProblem('forbidden', `The key "${caller.name}" lacks the "${scope}" scope.`);
+  }
+}
+
+/** The route's scope, checked before the body is read. */
 export const requireScope =
   (scope: Scope): RequestHandler =>
   (_req, res, next) => {
-    const caller = callerOf(res);
-    if (!caller.scopes.has(scope)) {
-      throw new HttpProblem('forbidden', `The key "${caller.name}" lacks the "${scope}" scope.`);
-    }
+    checkScope(res, scope);
     next();
   };

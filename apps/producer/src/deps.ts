@@ -1,6 +1,7 @@
 import type { AnalyticsReader } from '@errand/analytics';
-import type { JobType, Queues } from '@errand/contract';
+import type { JobType } from '@errand/contract';
 import type { Logger, Metrics } from '@errand/observability';
+import type { Queues, Schedules } from '@errand/queues';
 import type { Redis } from 'ioredis';
 import type { Counter, Histogram } from 'prom-client';
 import type { ApiKey } from './api-keys.ts';
@@ -56,6 +57,8 @@ export interface Deps {
   redis: Redis;
   queues: Queues;
   events: JobEvents;
+  /** Schedules: their records and BullMQ job schedulers. */
+  schedules: Schedules;
   /** Reads of the analytics aggregates the workers write. */
   analytics: AnalyticsReader;
   logger: Logger;

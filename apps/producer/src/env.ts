@@ -1,5 +1,5 @@
-import { envVar, parseEnv } from '@errand/config';
-import type { JobType } from '@errand/contract';
+import { envVar, parseEnvParts } from '@errand/config';
+import { envNameOf, type JobType, jobs, jobTypes } from '@errand/contract';
 import { z } from 'zod';
 import { apiKeysVar } from './api-keys.ts';
 
@@ -22,10 +22,6 @@ export const ProducerEnv = z
     API_KEYS: apiKeysVar,
     /** Requests per second per API key (all anonymous callers share one budget while no keys are set). */
     API_RATE_LIMIT: envVar.int(100, 1),
-    /** Backpressure: 503 for new jobs while a queue has more than this many waiting (0 = no limit). */
-    EMAIL_MAX_WAITING: envVar.int(0),
-    IMAGE_MAX_WAITING: envVar.int(0),
-    ANALYTICS_MAX_WAITING: envVar.int(0),
     SHUTDOWN_TIMEOUT_MS: envVar.int(10_000, 1),
     LOG_LEVEL: envVar.logLevel(),
   })
@@ -48,12 +44,23 @@ export const ProducerEnv = z
 
 export type ProducerEnv = z.output<typeof ProducerEnv>;
 
-/** Depth limit per job type; 0 means none. */
-export const maxWaitingOf = (env: ProducerEnv): Record<JobType, number> => ({
-  email: env.EMAIL_MAX_WAITING,
-  image: env.IMAGE_MAX_WAITING,
-  analytics: env.ANALYTICS_MAX_WAITING,
+/**
+ * Backpressure per job type, `<TYPE>_MAX_WAITING`: 503 for new jobs while the queue has more
+ * than this many waiting (0 = no limit); the catalog gives the default.
+ */
+const maxWaiting = z.looseObject({}).transform((env, ctx) => {
+  const limits = {} as Record<JobType, number>;
+  for (const type of jobTypes) {
+    const name = `${envNameOf(type)}_MAX_WAITING`;
+    const parsed = envVar.int(jobs[type].maxWaiting).safeParse(env[name]);
+    if (parsed.success) limits[type] = parsed.data;
+    else for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [name] });
+  }
+  return limits;
 });
 
-export const loadEnv = (env: Record<string, string | undefined>) =>
-  parseEnv(ProducerEnv, env, 'producer');
+/** The producer's settings, with the depth limit of each job type under `maxWaiting`. */
+export function loadEnv(env: Record<string, string | undefined>) {
+  const parts = parseEnvParts({ base: ProducerEnv, maxWaiting }, env, 'producer');
+  return { ...parts.base, maxWaiting: parts.maxWaiting };
+}

@@ -1,4 +1,5 @@
-import type { JobType, Queues } from '@errand/contract';
+import type { JobType } from '@errand/contract';
+import type { Queues } from '@errand/queues';
 import { createRedis } from '@errand/redis';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';

@@ -1,4 +1,4 @@
-import { isJobType, type JobType, jobTypes } from '@errand/contract';
+import { isJobType, type JobType, jobs, jobTypes } from '@errand/contract';
 import { HttpProblem } from '@errand/http';
 import type { Request } from 'express';
 
@@ -11,12 +11,19 @@ export function jobTypeOf(param: unknown): JobType {
   );
 }
 
-const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** The scope a key needs to enqueue the type: `admin` for internal types (built-in schedules' jobs). */
+export const enqueueScopeOf = (type: JobType) => jobs[type].enqueueScope;
+
+/** Ids the API gives (digits, or `<key>-<n>`) and those of schedules' fires (`repeat:<id>:<ms>`). */
+const JOB_ID = /^[A-Za-z0-9_.:-]{1,160}$/;
 
 /** The `{id}` path segment, or a 404: an id that cannot exist names no job. */
 export function jobIdOf(param: unknown): string {
   if (typeof param === 'string' && JOB_ID.test(param)) return param;
-  throw new HttpProblem('job-not-found', 'Job ids are 1 to 128 letters, digits, "_" or "-".');
+  throw new HttpProblem(
+    'job-not-found',
+    'Job ids are 1 to 160 letters, digits, "_", ".", ":" or "-".',
+  );
 }
 
 /** Bodies are JSON only; anything else is a 415 before it is parsed. */

@@ -1,4 +1,5 @@
 import type { JobType } from '@errand/contract';
+import { scheduleIdOf } from '@errand/queues';
 import type { Job, Queue } from 'bullmq';
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
@@ -15,12 +16,14 @@ export async function readJob(queue: Queue, type: JobType, id: string) {
 }
 
 function jobView(type: JobType, job: Job, state: string) {
+  const schedule = scheduleIdOf(job.name);
   return {
     id: job.id,
     type,
     state,
-    // The job's name is the name of the API key that enqueued it.
-    producer: job.name || null,
+    // The job's name is the name of the API key that enqueued it, or `schedule:<id>`.
+    producer: (!schedule && job.name) || null,
+    schedule: schedule ?? null,
     // BullMQ does not count a permanent failure in attemptsMade; attemptsStarted counts every try.
     attemptsMade: Math.max(job.attemptsMade, job.attemptsStarted ?? 0),
     progress: job.progress,

@@ -1,12 +1,12 @@
 import { makeAnalyticsReader } from '@errand/analytics';
-import { closeQueues, openQueues } from '@errand/contract';
 import { closeServer, listen } from '@errand/http';
 import { onShutdown, startupFailed } from '@errand/lifecycle';
 import { createLogger, Metrics } from '@errand/observability';
+import { closeQueues, makeSchedules, openQueues } from '@errand/queues';
 import { connectRedis } from '@errand/redis';
 import { buildApp } from './app.ts';
 import { producerMetrics } from './deps.ts';
-import { loadEnv, maxWaitingOf } from './env.ts';
+import { loadEnv } from './env.ts';
 import { makeJobEvents } from './job-events.ts';
 
 try {
@@ -36,11 +36,12 @@ try {
       redis,
       queues,
       events,
+      schedules: makeSchedules(redis, queues, env.QUEUE_PREFIX),
       analytics: makeAnalyticsReader(redis, env.QUEUE_PREFIX),
       logger,
       metrics,
       prefix: env.QUEUE_PREFIX,
-      maxWaiting: maxWaitingOf(env),
+      maxWaiting: env.maxWaiting,
     },
     { bodyLimitBytes: env.BODY_LIMIT_BYTES, apiKeys: env.API_KEYS, rateLimit: env.API_RATE_LIMIT },
   );

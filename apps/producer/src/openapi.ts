@@ -13,6 +13,10 @@ import {
   MAX_BUCKETS,
   problemDocument,
   queueStatus,
+  scheduleBody,
+  scheduleDetail,
+  scheduleId,
+  scheduleView,
 } from '@errand/contract';
 import { problems } from '@errand/http';
 import { z } from 'zod';
@@ -23,19 +27,20 @@ import { createDocument, type ZodOpenApiOperationObject } from 'zod-openapi';
  * check the requests (the job contract and the envelope in `@errand/contract`).
  */
 
+/** `image-cleanup` → `ImageCleanupPayload`: each job type's payload is one named component. */
+const componentOf = (type: string) =>
+  `${type.replace(/(^|-)([a-z])/g, (_, _dash, letter: string) => letter.toUpperCase())}Payload`;
 const payload = z
-  .union([
-    jobs.email.schema.meta({ id: 'EmailPayload' }),
-    jobs.image.schema.meta({ id: 'ImagePayload' }),
-    jobs.analytics.schema.meta({ id: 'AnalyticsPayload' }),
-  ])
+  .union(jobTypes.map((type) => jobs[type].schema.meta({ id: componentOf(type) })))
   .meta({ description: 'The payload: it must match the job type of the path' });
 const envelope = enqueueEnvelope(payload).meta({ id: 'EnqueueRequest' });
+const internal = jobTypes.filter((type) => jobs[type].enqueueScope === 'admin');
+const internalNote = `The internal types (${internal.join(', ')}) need the \`admin\` scope.`;
 
 const type = z.enum(jobTypes).meta({ description: 'Job type' });
 const id = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,128}$/)
+  .regex(/^[A-Za-z0-9_.:-]{1,160}$/)
   .meta({ description: 'Job id' });
 const typePath = z.object({ type });
 const jobPath = z.object({ type, id });
@@ -79,6 +84,14 @@ const op = (
 const enqueued = json(enqueuedJob);
 const batchAnswer = json(z.object({ type: z.string(), jobs: z.array(enqueuedJob) }));
 const eventPath = z.object({ event: analyticsName.meta({ description: 'Event name' }) });
+const schedulePath = z.object({ id: scheduleId.meta({ description: 'Schedule id' }) });
+const detail = json(scheduleDetail);
+const scheduleRun = json(
+  z
+    .object({ schedule: z.string(), type: z.enum(jobTypes), jobId: z.string() })
+    .meta({ id: 'ScheduleRunNow' }),
+);
+const fromFile = 'A schedule of the schedules file answers 409: change the file instead.';
 
 export function openApiDocument() {
   return createDocument({
@@ -97,6 +110,7 @@ export function openApiDocument() {
     paths: {
       '/v1/jobs/{type}': {
         post: op('enqueueJob', 'Enqueue one job', 'enqueue', {
+          description: internalNote,
           requestParams: { path: typePath, header: idempotencyHeader },
           requestBody: { required: true, ...json(envelope) },
           responses: {
@@ -108,6 +122,7 @@ export function openApiDocument() {
       },
       '/v1/jobs/{type}/batch': {
         post: op('enqueueBatch', 'Enqueue 1 to 1,000 jobs, all or none', 'enqueue', {
+          description: internalNote,
           requestParams: { path: typePath, header: idempotencyHeader },
           requestBody: { required: true, ...json(batchEnvelope(envelope)) },
           responses: {
@@ -169,6 +184,65 @@ export function openApiDocument() {
           responses: {
             200: { description: 'The report', ...json(analyticsReport) },
             ...errors(400),
+          },
+        }),
+      },
+      '/v1/schedules': {
+        get: op('listSchedules', 'Every schedule: next fires, last run, source, paused', 'read', {
+          responses: {
+            200: {
+              description: 'The schedules',
+              ...json(z.object({ schedules: z.array(scheduleView) })),
+            },
+            ...errors(),
+          },
+        }),
+      },
+      '/v1/schedules/{id}': {
+        get: op('getSchedule', 'One schedule, with its last 20 runs', 'read', {
+          requestParams: { path: schedulePath },
+          responses: { 200: { description: 'The schedule', ...detail }, ...errors(400, 404) },
+        }),
+        put: op('putSchedule', 'Create or replace a schedule', 'admin', {
+          description: `The job data is checked against its job type now. The same body again changes nothing (200). ${fromFile}`,
+          requestParams: { path: schedulePath },
+          requestBody: { required: true, ...json(scheduleBody) },
+          responses: {
+            200: { description: 'Replaced (or unchanged)', ...detail },
+            201: { description: 'Created', ...detail },
+            ...errors(400, 409, 413, 415),
+          },
+        }),
+        delete: op('deleteSchedule', 'Delete a schedule and its history', 'admin', {
+          description: fromFile,
+          requestParams: { path: schedulePath },
+          responses: {
+            200: {
+              description: 'Deleted',
+              ...json(z.object({ id: z.string(), deleted: z.literal(true) })),
+            },
+            ...errors(400, 404, 409),
+          },
+        }),
+      },
+      '/v1/schedules/{id}/pause': {
+        post: op('pauseSchedule', 'Stop the fires until resumed', 'admin', {
+          requestParams: { path: schedulePath },
+          responses: { 200: { description: 'Paused', ...detail }, ...errors(400, 404) },
+        }),
+      },
+      '/v1/schedules/{id}/resume': {
+        post: op('resumeSchedule', 'Restart the fires', 'admin', {
+          requestParams: { path: schedulePath },
+          responses: { 200: { description: 'Resumed', ...detail }, ...errors(400, 404) },
+        }),
+      },
+      '/v1/schedules/{id}/run': {
+        post: op('runSchedule', 'Fire once now, outside the rhythm', 'admin', {
+          requestParams: { path: schedulePath },
+          responses: {
+            202: { description: 'The job it added', ...scheduleRun },
+            ...errors(400, 404),
           },
         }),
       },

@@ -114,6 +114,9 @@ describe('job lifecycle endpoints', () => {
       'email',
       'image',
       'analytics',
+      'digest',
+      'image-cleanup',
+      'analytics-maintenance',
     ]);
     const image = body.queues[1];
     expect(image).toMatchObject({

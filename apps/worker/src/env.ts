@@ -84,6 +84,11 @@ export const WorkerEnv = z.object({
   ANALYTICS_DEDUPE_WINDOW_HOURS: envVar.int(DEFAULT_DEDUPE_WINDOW_S / HOUR_S, 1),
   /** String properties whose top values are kept (comma-separated); every one when empty. */
   ANALYTICS_TOP_PROPERTIES: commaList.pipe(z.array(analyticsName)),
+  /**
+   * The schedules file, reconciled at start. A missing file at the default path means no
+   * file schedules; a path given here must exist.
+   */
+  SCHEDULES_FILE: z.string().min(1).optional(),
   /** Sidekiq's 25 s: long enough for a send to finish, short of a 30 s orchestrator kill. */
   SHUTDOWN_TIMEOUT_MS: envVar.int(25_000, 1),
   LOG_LEVEL: envVar.logLevel(),

@@ -1,6 +1,14 @@
+import { makeAnalyticsReader } from '@errand/analytics';
 import { closeServer, listen, opsRouter } from '@errand/http';
 import { onShutdown, startupFailed } from '@errand/lifecycle';
 import { createLogger, Metrics } from '@errand/observability';
+import {
+  closeQueues,
+  loadScheduleFile,
+  makeSchedules,
+  openQueues,
+  reconcileSchedules,
+} from '@errand/queues';
 import { connectRedis } from '@errand/redis';
 import { LocalStorage } from '@errand/storage';
 import express from 'express';
@@ -11,11 +19,15 @@ import { startWorkers } from './runtime.ts';
 import { loadTemplates } from './templates.ts';
 
 const DAY_S = 24 * 3600;
+const DEFAULT_SCHEDULES_FILE = 'config/schedules.yaml';
 
 try {
   // 1. config
   const env = loadEnv(process.env);
   const logger = createLogger('worker', env.LOG_LEVEL);
+  // A bad schedules file stops start-up here, before anything connects.
+  const scheduleFile = env.SCHEDULES_FILE ?? DEFAULT_SCHEDULES_FILE;
+  const entries = await loadScheduleFile(scheduleFile, { required: !!env.SCHEDULES_FILE });
 
   // 2. dependencies
   // Processors' own commands (analytics script, send ledger): those of the jobs running at
@@ -25,8 +37,21 @@ try {
     logger,
     autoPipelining: true,
   });
+  // Schedules: make the schedules file true in Redis before taking any job.
+  const queues = openQueues(redis, env.QUEUE_PREFIX);
+  const reconciled = await reconcileSchedules(
+    redis,
+    makeSchedules(redis, queues, env.QUEUE_PREFIX),
+    entries,
+  ).catch(async (error) => {
+    await closeQueues(queues);
+    redis.disconnect(); // so the failed start can exit
+    throw error;
+  });
+  logger.info({ file: scheduleFile, ...reconciled }, 'schedules reconciled');
   // Pooled SMTP; the URL carries auth and TLS (smtps://, or STARTTLS when the server offers it).
   const transport = createTransport({ url: env.SMTP_URL, pool: true, maxConnections: 5 } as never);
+  const storage = new LocalStorage(env.STORAGE_DIR);
   const processors = makeProcessors({
     email: {
       transport,
@@ -40,7 +65,7 @@ try {
       throttleMs: env.EMAIL_THROTTLE_MS,
     },
     image: {
-      storage: new LocalStorage(env.STORAGE_DIR),
+      storage,
       maxInputPixels: env.IMAGE_MAX_PIXELS,
       fetch: {
         maxBytes: env.IMAGE_MAX_BYTES,
@@ -49,6 +74,9 @@ try {
       },
     },
     analytics: { redis, settings: env.analytics },
+    digest: { analytics: makeAnalyticsReader(redis, env.QUEUE_PREFIX), emailQueue: queues.email },
+    imageCleanup: { storage },
+    analyticsMaintenance: { redis, settings: env.analytics },
   });
   const metrics = new Metrics('worker');
 
@@ -80,6 +108,7 @@ try {
     await runtime.close(env.SHUTDOWN_TIMEOUT_MS);
     transport.close();
     await closeServer(server);
+    await closeQueues(queues);
     await redis.quit();
   });
 } catch (error) {

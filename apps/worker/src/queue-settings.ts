@@ -1,8 +1,11 @@
 import { envVar } from '@errand/config';
-import { type JobType, jobTypes } from '@errand/contract';
+import { envNameOf, type JobType, jobs, jobTypes } from '@errand/contract';
 import { z } from 'zod';
 
-/** How one queue runs in this process. Each field is `<QUEUE>_<FIELD>` in the environment. */
+/**
+ * How one queue runs in this process: the catalog's defaults, overridden by
+ * `<QUEUE>_<FIELD>` in the environment.
+ */
 export interface QueueSettings {
   /** Jobs run at once by this process. */
   concurrency: number;
@@ -11,28 +14,19 @@ export interface QueueSettings {
   rateDurationMs: number;
   /** An attempt running longer is aborted and fails (and is retried). */
   timeoutMs: number;
-  /**
-   * Whether the processor may throw `ThrottleError`. BullMQ honours a throttle only on a
-   * queue with a limiter, and a limiter costs Redis work on every job, so only such queues
-   * (and those with a rate) get one. Not an environment setting: it is the processor's nature.
-   */
+  /** Whether the processor may throw `ThrottleError` (from the catalog: the processor's nature). */
   throttles: boolean;
 }
 
-const DEFAULTS: Record<JobType, Pick<QueueSettings, 'concurrency' | 'timeoutMs' | 'throttles'>> = {
-  email: { concurrency: 10, timeoutMs: 60_000, throttles: true },
-  image: { concurrency: 2, timeoutMs: 120_000, throttles: false },
-  analytics: { concurrency: 50, timeoutMs: 60_000, throttles: false },
-};
-
 const schemaFor = (type: JobType) => {
-  const T = type.toUpperCase();
+  const T = envNameOf(type);
+  const { concurrency, timeoutMs, throttles } = jobs[type];
   return z
     .object({
-      [`${T}_CONCURRENCY`]: envVar.int(DEFAULTS[type].concurrency, 1),
+      [`${T}_CONCURRENCY`]: envVar.int(concurrency, 1),
       [`${T}_RATE_MAX`]: z.coerce.number().int().min(1).optional(),
       [`${T}_RATE_DURATION_MS`]: envVar.int(1_000, 1),
-      [`${T}_TIMEOUT_MS`]: envVar.int(DEFAULTS[type].timeoutMs, 1),
+      [`${T}_TIMEOUT_MS`]: envVar.int(timeoutMs, 1),
     })
     .transform(
       (v): QueueSettings => ({
@@ -40,7 +34,7 @@ const schemaFor = (type: JobType) => {
         rateMax: v[`${T}_RATE_MAX`] as number | undefined,
         rateDurationMs: v[`${T}_RATE_DURATION_MS`] as number,
         timeoutMs: v[`${T}_TIMEOUT_MS`] as number,
-        throttles: DEFAULTS[type].throttles,
+        throttles,
       }),
     );
 };

@@ -1,6 +1,7 @@
 import { type JobType, jobs } from '@errand/contract';
 import type { Logger } from '@errand/observability';
-import { type Job, type Queue, WaitingError, Worker } from 'bullmq';
+import { scheduleIdOf } from '@errand/queues';
+import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { Attempt } from './attempt.ts';
 import {
   JobTimeoutError,
@@ -11,6 +12,7 @@ import {
 } from './processor.ts';
 import type { QueueSettings } from './queue-settings.ts';
 import type { RuntimeMetrics } from './runtime-metrics.ts';
+import type { Admission, ScheduleGate } from './schedule-gate.ts';
 
 export interface RunnerDeps {
   type: JobType;
@@ -21,6 +23,8 @@ export interface RunnerDeps {
   metrics: RuntimeMetrics;
   /** The attempts running now, so shutdown can abort them. */
   running: Set<Attempt>;
+  /** Schedule policies (jitter, catch-up, overlap) and run history for jobs made by schedules. */
+  gate: ScheduleGate;
 }
 
 /**
@@ -28,6 +32,8 @@ export interface RunnerDeps {
  * 1. parse the payload against the contract again (a bad payload fails permanently);
  * 2. run the processor as an `Attempt`, aborted by its timeout or the shutdown deadline
  *    even when the processor ignores its signal;
+ * 2. a job made by a schedule passes the schedule's policies first (`schedule-gate.ts`) and
+ *    its outcome is recorded in the schedule's history;
  * 3. turn the processor's signals into BullMQ's: a throttle pauses the queue and puts the
  *    job back unspent; a shutdown puts the job back in the queue (neither lost nor failed).
  * It runs for every job, thousands a second: what it does not need per job, it does once.
@@ -51,6 +57,16 @@ export function makeRunner(deps: RunnerDeps) {
     if (!parsed.success) {
       throw new PermanentError(`payload breaks the ${type} contract: ${parsed.error.message}`);
     }
+    const scheduleId = scheduleIdOf(job.name);
+    let admission: Admission | undefined;
+    if (scheduleId) {
+      const verdict = await deps.gate.admit(job, scheduleId, token);
+      if (verdict && 'skipped' in verdict) {
+        logger.info({ jobId: attempt.id, ...verdict }, 'schedule fire skipped');
+        return verdict;
+      }
+      admission = verdict;
+    }
     if (number === 1) {
       series.wait.observe((Date.now() - job.timestamp - (job.delay ?? 0)) / 1000);
     }
@@ -60,8 +76,18 @@ export function makeRunner(deps: RunnerDeps) {
     const startedAt = performance.now();
     logger.info({ jobId: attempt.id, attempt: number }, 'job started');
     try {
-      return await attempt.run(() => deps.processor(parsed.data as never, attempt));
+      const result = await attempt.run(() => deps.processor(parsed.data as never, attempt));
+      if (admission) await deps.gate.finish(job, admission, 'completed');
+      return result;
     } catch (error) {
+      if (admission) {
+        await deps.gate.finish(
+          job,
+          admission,
+          isFinal(job, number, error) ? 'failed' : 'retrying',
+          error,
+        );
+      }
       if (error instanceof ShutdownAbort) {
         await job.moveToWait(token);
         series.handedBack.inc();
@@ -86,3 +112,8 @@ export function makeRunner(deps: RunnerDeps) {
     }
   };
 }
+
+/** Whether a failed attempt is the job's last: no retry follows it. */
+const isFinal = (job: Job, attempt: number, error: unknown) =>
+  !(error instanceof ShutdownAbort || error instanceof ThrottleError) &&
+  (error instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1));

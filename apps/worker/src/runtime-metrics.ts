@@ -32,6 +32,11 @@ export function runtimeMetrics(metrics: Metrics) {
       help: 'Times a queue was throttled because a downstream asked to slow down',
       labelNames: ['queue'],
     }),
+    scheduleRuns: metrics.counter({
+      name: 'schedule_runs_total',
+      help: 'Fires of a schedule that ended, by outcome (completed, failed, skipped, missed)',
+      labelNames: ['schedule', 'outcome'],
+    }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { jobs } from '@errand/contract';
+import { type JobType, jobs, jobTypes } from '@errand/contract';
 import { createLogger, Metrics } from '@errand/observability';
 import { startTestRedis, type TestRedis } from '@errand/testing';
 import { Queue } from 'bullmq';
@@ -26,23 +26,30 @@ const settings = (timeoutMs: number): QueueSettings => ({
 const unused = async () => {
   throw new Error('not served in this test');
 };
+/** Every type's processor unused, but those the test gives. */
+const processorsWith = (own: Partial<Processors>) =>
+  ({ ...Object.fromEntries(jobTypes.map((type) => [type, unused])), ...own }) as Processors;
+/** Every queue's settings, but those the test gives. */
+const settingsWith = (own: Partial<Record<JobType, QueueSettings>>) =>
+  ({
+    ...Object.fromEntries(jobTypes.map((type) => [type, settings(1_000)])),
+    ...own,
+  }) as Record<JobType, QueueSettings>;
 
 /** The runtime in-process with a processor of the test's own: a real Worker on a real Redis. */
 it('aborts an attempt over its timeout through the signal, and retries it', async () => {
   const signals: AbortSignal[] = [];
-  const processors: Processors = {
-    email: unused,
-    image: unused,
+  const processors = processorsWith({
     analytics: async ({ events }, ctx) => {
       signals.push(ctx.signal);
       if (ctx.attempt === 1) await new Promise(() => {}); // hangs, ignoring its signal
       return { counted: events.length, duplicates: 0 };
     },
-  };
+  });
   const runtime = startWorkers({
     types: ['analytics'],
     processors,
-    settings: { email: settings(1), image: settings(1), analytics: settings(300) },
+    settings: settingsWith({ analytics: settings(300) }),
     redisUrl: redis.url,
     prefix: 'timeout',
     lockDurationMs: 10_000,
@@ -78,12 +85,11 @@ it('aborts an attempt over its timeout through the signal, and retries it', asyn
 it('gives a limiter only to queues that may throttle or have a rate (it costs Redis work per job)', async () => {
   const runtime = startWorkers({
     types: ['email', 'image', 'analytics'],
-    processors: { email: unused, image: unused, analytics: unused },
-    settings: {
+    processors: processorsWith({}),
+    settings: settingsWith({
       email: { ...settings(1_000), throttles: true },
       image: { ...settings(1_000), rateMax: 5 },
-      analytics: settings(1_000),
-    },
+    }),
     redisUrl: redis.url,
     prefix: 'limiter',
     lockDurationMs: 10_000,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { type JobType, jobs } from '@errand/contract';
 import type { Logger, Metrics } from '@errand/observability';
 import { createRedis } from '@errand/redis';
@@ -8,6 +9,7 @@ import { ShutdownAbort } from './processor.ts';
 import type { QueueSettings } from './queue-settings.ts';
 import { makeRunner } from './run-job.ts';
 import { runtimeMetrics } from './runtime-metrics.ts';
+import { makeScheduleGate } from './schedule-gate.ts';
 
 export interface RuntimeOptions {
   types: JobType[];
@@ -23,6 +25,7 @@ export interface RuntimeOptions {
 }
 
 const HOUR_S = 3600;
+const WORKER_NAME = `${hostname()}:${process.pid}`;
 const UNLIMITED = 1_000_000_000;
 const elapsed = (job: Job) =>
   job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined;
@@ -47,6 +50,13 @@ export function startWorkers(options: RuntimeOptions) {
     const queue = new Queue(jobs[type].queue, { connection, prefix: options.prefix });
     const runner = makeRunner({
       type,
+      gate: makeScheduleGate({
+        redis: connection,
+        prefix: options.prefix,
+        timeoutMs: settings.timeoutMs,
+        metrics,
+        logger: options.logger,
+      }),
       processor: options.processors[type] as Processor<JobType>,
       settings,
       queue,
@@ -55,6 +65,8 @@ export function startWorkers(options: RuntimeOptions) {
       running,
     });
     const worker = new Worker(jobs[type].queue, runner, {
+      // Which process ran a job: kept on the job (`processedBy`), shown in the dashboard.
+      name: WORKER_NAME,
       connection,
       prefix: options.prefix,
       concurrency: settings.concurrency,

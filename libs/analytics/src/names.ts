@@ -33,10 +33,27 @@ export function makeNamesIndex(redis: Redis, settings: AnalyticsSettings) {
       }
       if (writes.length > 0 && nowMs - prunedAt > PRUNE_EVERY_MS) {
         prunedAt = nowMs;
-        const before = nowMs - settings.retentionS.day * 1000;
-        writes.push(redis.zremrangebyscore(key, '-inf', before));
+        writes.push(pruneNames(redis, settings, nowMs));
       }
       return Promise.all(writes);
     },
   };
+}
+
+/**
+ * Remove the names whose last event arrived the day retention ago or longer: their buckets
+ * have expired (the day bucket of that last event may outlive them by less than a day).
+ * Returns how many went. The one definition of "expired" for the names index: `note` runs it
+ * while events arrive, the hourly analytics maintenance for a system where none do.
+ */
+export function pruneNames(
+  redis: Redis,
+  settings: AnalyticsSettings,
+  nowMs: number,
+): Promise<number> {
+  return redis.zremrangebyscore(
+    namesKey(settings.prefix),
+    '-inf',
+    nowMs - settings.retentionS.day * 1000,
+  );
 }

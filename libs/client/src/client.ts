@@ -19,6 +19,7 @@ import {
   type RetryPolicy,
   sleep,
 } from './retry.ts';
+import { scheduleCalls } from './schedules.ts';
 import { type JobEvent, readEvents } from './sse.ts';
 
 export interface ClientOptions {
@@ -63,7 +64,7 @@ const isoOf = (time: Date | string | undefined) =>
   time instanceof Date ? time.toISOString() : time;
 
 interface Call {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   body?: unknown;
   headers?: Record<string, string>;
@@ -237,6 +238,9 @@ export function createClient(options: ClientOptions) {
         signal: opts.signal,
       });
     },
+
+    /** Schedules: list, get, put, delete, pause, resume, run. */
+    schedules: scheduleCalls(json),
   };
 }
 

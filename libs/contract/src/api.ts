@@ -64,6 +64,10 @@ export const jobView = z
     type: z.string(),
     state: z.enum(jobStates),
     producer: z.string().nullable().meta({ description: 'Name of the API key that enqueued it' }),
+    schedule: z
+      .string()
+      .nullable()
+      .meta({ description: 'Id of the schedule that made it (then `producer` is null)' }),
     attemptsMade: z.int(),
     progress: z.unknown(),
     result: z.unknown().meta({ description: 'The result of a completed job, else null' }),

@@ -100,10 +100,36 @@ describe('analytics payload', () => {
 describe('job catalog', () => {
   it('knows its own job types and nothing inherited from Object', () => {
     expect(isJobType('email')).toBe(true);
-    expect(jobTypes).toEqual(['email', 'image', 'analytics']);
+    expect(jobTypes).toEqual([
+      'email',
+      'image',
+      'analytics',
+      'digest',
+      'image-cleanup',
+      'analytics-maintenance',
+    ]);
     for (const name of ['__proto__', 'toString', 'constructor', 'hasOwnProperty', 'sms']) {
       expect(isJobType(name)).toBe(false);
     }
+  });
+
+  it("lets the public API enqueue only the public types; the built-in schedules' types need admin", () => {
+    const scopes = Object.fromEntries(jobTypes.map((type) => [type, jobs[type].enqueueScope]));
+    expect(scopes).toEqual({
+      email: 'enqueue',
+      image: 'enqueue',
+      analytics: 'enqueue',
+      digest: 'admin',
+      'image-cleanup': 'admin',
+      'analytics-maintenance': 'admin',
+    });
+  });
+
+  it.each(jobTypes)('%s has settings a worker can run with', (type) => {
+    const { concurrency, timeoutMs, maxWaiting } = jobs[type];
+    expect(concurrency).toBeGreaterThanOrEqual(1);
+    expect(timeoutMs).toBeGreaterThanOrEqual(1_000);
+    expect(maxWaiting).toBeGreaterThanOrEqual(0);
   });
 
   it.each(jobTypes)('%s retries with exponential backoff by default', (type) => {

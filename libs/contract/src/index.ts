@@ -5,4 +5,6 @@ export * from './catalog.ts';
 export * from './email.ts';
 export * from './headers.ts';
 export * from './image.ts';
-export * from './queues.ts';
+export * from './maintenance.ts';
+export * from './schedule.ts';
+export * from './time-zone.ts';

@@ -25,7 +25,10 @@ export class Metrics {
     return new Counter<L>({ ...spec, name: this.named(spec.name), registers: [this.registry] });
   }
 
-  gauge<L extends string>(spec: Labels<L>) {
+  /** A gauge; with `collect`, its values are read at scrape time (e.g. from Redis). */
+  gauge<L extends string>(
+    spec: Labels<L> & { collect?: (this: Gauge<L>) => Promise<void> | void },
+  ) {
     return new Gauge<L>({ ...spec, name: this.named(spec.name), registers: [this.registry] });
   }
 

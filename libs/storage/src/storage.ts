@@ -7,6 +7,17 @@ export interface Storage {
   get(key: string): Promise<Buffer | undefined>;
   put(key: string, body: Buffer, contentType?: string): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Delete the objects under `prefix` (a key ending in "/") last written before `cutoff`, and
+   * the folders that leaves empty; how many objects went and how many stayed. Nothing under
+   * the prefix is no error (0 and 0). `signal` is checked between objects, so a long sweep
+   * stops when its job is aborted; what it deleted so far stays deleted.
+   */
+  removeOlderThan(
+    prefix: string,
+    cutoff: Date,
+    signal?: AbortSignal,
+  ): Promise<{ removed: number; kept: number }>;
 }
 
 export class InvalidKeyError extends Error {

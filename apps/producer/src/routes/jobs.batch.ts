@@ -1,12 +1,12 @@
 import { batchEnvelope } from '@errand/contract';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import { callerOf } from '../auth.ts';
+import { callerOf, checkScope } from '../auth.ts';
 import type { Deps } from '../deps.ts';
 import { enqueue } from '../enqueue.ts';
 import { parseEnqueue } from '../enqueue-request.ts';
 import { idempotencyKeyOf } from '../idempotency.ts';
-import { jobTypeOf, requireJson } from '../job-type.ts';
+import { enqueueScopeOf, jobTypeOf, requireJson } from '../job-type.ts';
 import { parseOr400 } from '../validation.ts';
 
 const batchBody = batchEnvelope(z.unknown());
@@ -19,6 +19,8 @@ export const createBatch =
   (deps: Deps): RequestHandler =>
   async (req, res) => {
     const type = jobTypeOf(req.params.type);
+    // Internal types (the built-in schedules' jobs) need `admin`, not only `enqueue`.
+    checkScope(res, enqueueScopeOf(type));
     requireJson(req);
     const idempotencyKey = idempotencyKeyOf(req);
     const body = parseOr400(batchBody, req.body);

@@ -1,10 +1,10 @@
 import type { RequestHandler } from 'express';
-import { callerOf } from '../auth.ts';
+import { callerOf, checkScope } from '../auth.ts';
 import type { Deps } from '../deps.ts';
 import { enqueue } from '../enqueue.ts';
 import { parseEnqueue } from '../enqueue-request.ts';
 import { idempotencyKeyOf } from '../idempotency.ts';
-import { jobTypeOf, requireJson } from '../job-type.ts';
+import { enqueueScopeOf, jobTypeOf, requireJson } from '../job-type.ts';
 
 /**
  * POST /v1/jobs/{type}: validate against the contract, add, answer 202 with the job's place;
@@ -14,6 +14,8 @@ export const createJob =
   (deps: Deps): RequestHandler =>
   async (req, res) => {
     const type = jobTypeOf(req.params.type);
+    // Internal types (the built-in schedules' jobs) need `admin`, not only `enqueue`.
+    checkScope(res, enqueueScopeOf(type));
     requireJson(req);
     const idempotencyKey = idempotencyKeyOf(req);
     const item = parseEnqueue(type, req.body);

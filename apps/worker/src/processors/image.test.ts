@@ -73,6 +73,12 @@ describe('image processor (real sharp, real bytes)', () => {
       },
       { key: 'images/7/1.png', format: 'png', bytes: expect.any(Number), width: 100, height: 100 },
     ]);
+    // a schedule's fire: its id holds ":", which no storage key may
+    const fired = await makeImageProcessor(deps())(
+      { ...payload, outputs: [{ format: 'png' }] },
+      ctx('repeat:thumbs:1795592772124'),
+    );
+    expect(fired.outputs[0]?.key).toBe('images/repeat/thumbs/1795592772124/0.png');
     const stored = await storage.get('images/7/0.webp');
     expect(stored?.length).toBe(result.outputs[0]?.bytes);
     expect(await sharp(stored).metadata()).toMatchObject({

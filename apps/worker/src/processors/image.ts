@@ -32,7 +32,8 @@ async function loadSource(source: ImagePayload['source'], deps: ImageDeps, signa
 /**
  * Render each requested output of one source image with sharp and store it under
  * `images/<job id>/<n>.<ext>`; the same job id always writes the same keys, so a retry
- * overwrites rather than adds.
+ * overwrites rather than adds. A schedule's fire (`repeat:<schedule>:<ms>`) writes under
+ * `images/repeat/<schedule>/<ms>/`: ":" is no key character, and no API job id has a "/".
  */
 export const makeImageProcessor =
   (deps: ImageDeps): Processor<'image'> =>
@@ -56,7 +57,7 @@ export const makeImageProcessor =
       } catch (error) {
         throw new PermanentError(`cannot process the image: ${(error as Error).message}`);
       }
-      const key = `images/${ctx.id}/${index}.${EXTENSION[output.format]}`;
+      const key = `images/${ctx.id.replaceAll(':', '/')}/${index}.${EXTENSION[output.format]}`;
       await deps.storage.put(key, rendered.data);
       const { width, height, size } = rendered.info;
       results.push({ key, format: output.format, bytes: size, width, height });

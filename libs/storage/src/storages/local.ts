@@ -1,6 +1,33 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  opendir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  rmdir,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { checkKey, InvalidKeyError, type Storage } from '../storage.ts';
+
+/** What a sweep did in one folder: entries left in it, and whether it deleted any. */
+interface Swept {
+  left: number;
+  deleted: boolean;
+}
+
+const isCode = (error: unknown, ...codes: string[]) =>
+  codes.includes((error as NodeJS.ErrnoException).code ?? '');
+
+/** Undefined when the path is gone (another sweep, a retry's overwrite); other errors throw. */
+const unlessGone = <T>(work: Promise<T>): Promise<T | undefined> =>
+  work.catch((error) => {
+    if (isCode(error, 'ENOENT')) return undefined;
+    throw error;
+  });
 
 /** Objects as files under one directory; writes go to a temp file first, then rename. */
 export class LocalStorage implements Storage {
@@ -21,7 +48,7 @@ export class LocalStorage implements Storage {
     try {
       return await readFile(this.path(key));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isCode(error, 'ENOENT')) return undefined;
       throw error;
     }
   }
@@ -36,5 +63,77 @@ export class LocalStorage implements Storage {
 
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
+  }
+
+  /**
+   * By file modification time: a put's rename keeps the time its temp file was written, and
+   * a temp file still being written is younger than any sensible cutoff, while one a crash
+   * left behind ages and goes like the rest. Symbolic links are neither followed nor deleted,
+   * and the prefix itself must resolve inside the root, so nothing outside it is reached.
+   */
+  async removeOlderThan(prefix: string, cutoff: Date, signal?: AbortSignal) {
+    const counts = { removed: 0, kept: 0 };
+    const top = await unlessGone(realpath(this.path(prefix.replace(/\/+$/, ''))));
+    if (top === undefined) return counts;
+    if (!top.startsWith((await realpath(this.root)) + sep))
+      throw new InvalidKeyError(`prefix "${prefix}" leads out of the storage root`);
+    await this.sweep(top, cutoff.getTime(), counts, signal);
+    return counts;
+  }
+
+  /**
+   * Depth first. A folder goes once it is empty if the sweep emptied it or it was already
+   * old: one an image job has just made for its first output (new, empty) is left to it.
+   */
+  private async sweep(
+    dir: string,
+    cutoffMs: number,
+    counts: { removed: number; kept: number },
+    signal?: AbortSignal,
+  ): Promise<Swept> {
+    const swept: Swept = { left: 0, deleted: false };
+    const entries = await unlessGone(opendir(dir));
+    for await (const entry of entries ?? []) {
+      signal?.throwIfAborted();
+      const path = join(dir, entry.name);
+      const stat = entry.isFile() || entry.isDirectory() ? await unlessGone(lstat(path)) : null;
+      if (stat === undefined) continue; // gone meanwhile
+      const old = stat !== null && stat.mtimeMs < cutoffMs;
+      if (entry.isDirectory()) {
+        const inner = await this.sweep(path, cutoffMs, counts, signal);
+        if (inner.left === 0 && (inner.deleted || old) && (await removeEmptyDir(path))) {
+          swept.deleted = true;
+        } else swept.left++;
+      } else if (entry.isFile() && old) {
+        if (await removeFile(path)) counts.removed++;
+        swept.deleted = true;
+      } else {
+        counts.kept++; // newer, or a link or other special file
+        swept.left++;
+      }
+    }
+    return swept;
+  }
+}
+
+/** Whether the file went; not if it was gone already. */
+async function removeFile(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (error) {
+    if (isCode(error, 'ENOENT')) return false;
+    throw error;
+  }
+}
+
+/** Whether the folder went; not if something was put in it meanwhile. */
+async function removeEmptyDir(path: string): Promise<boolean> {
+  try {
+    await rmdir(path);
+    return true;
+  } catch (error) {
+    if (isCode(error, 'ENOTEMPTY', 'EEXIST', 'ENOENT')) return false;
+    throw error;
   }
 }

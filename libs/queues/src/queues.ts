@@ -1,6 +1,6 @@
+import { type JobType, jobs, jobTypes } from '@errand/contract';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type JobType, jobs, jobTypes } from './catalog.ts';
 
 export type Queues = Record<JobType, Queue>;
 

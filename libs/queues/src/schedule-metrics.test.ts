@@ -1,0 +1,61 @@
+import { Metrics } from '@errand/observability';
+import { startTestRedis, type TestRedis } from '@errand/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { closeQueues, openQueues, type Queues } from './queues.ts';
+import { scheduleMetrics } from './schedule-metrics.ts';
+import { makeSchedules } from './schedules.ts';
+
+let server: TestRedis;
+let redis: Redis;
+let queues: Queues;
+beforeAll(async () => {
+  server = await startTestRedis();
+  redis = new Redis(server.url);
+  queues = openQueues(redis, 'metrics');
+});
+afterAll(async () => {
+  await closeQueues(queues);
+  redis.disconnect();
+  await server.stop();
+});
+
+it('exports next run, last run and paused per schedule, read at scrape time', async () => {
+  const schedules = makeSchedules(redis, queues, 'metrics');
+  const metrics = new Metrics('test');
+  scheduleMetrics(metrics, schedules);
+  const job = { type: 'analytics-maintenance' as const, data: {} };
+  await schedules.put(
+    'nightly',
+    { cron: '0 3 * * *', overlap: 'allow', catchUp: 'latest', job },
+    'api',
+  );
+  await schedules.put(
+    'held',
+    { cron: '0 4 * * *', overlap: 'allow', catchUp: 'latest', job },
+    'api',
+  );
+  await schedules.setPaused('held', true);
+  await schedules.store.recordRun('nightly', {
+    jobId: 'repeat:nightly:1',
+    firedAt: '2026-11-24T03:00:00.000Z',
+    state: 'completed',
+    durationMs: 12,
+    reason: null,
+  });
+
+  const { body } = await metrics.scrape();
+  const next = Number(
+    /errand_schedule_next_run_timestamp_seconds\{schedule="nightly",app="test"\} (\d+)/.exec(
+      body,
+    )?.[1],
+  );
+  expect(next % 86_400).toBe(3 * 3_600);
+  expect(next * 1000).toBeGreaterThan(Date.now());
+  expect(body).not.toMatch(/next_run_timestamp_seconds\{schedule="held"/);
+  expect(body).toContain(
+    'errand_schedule_last_run_timestamp_seconds{schedule="nightly",app="test"} 1795489200',
+  );
+  expect(body).toContain('errand_schedule_paused{schedule="held",app="test"} 1');
+  expect(body).toContain('errand_schedule_paused{schedule="nightly",app="test"} 0');
+});

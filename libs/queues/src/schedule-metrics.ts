@@ -1,0 +1,53 @@
+import type { Metrics } from '@errand/observability';
+import type { Schedules } from './schedules.ts';
+
+const seconds = (iso: string) => Date.parse(iso) / 1000;
+
+/**
+ * Schedule state for Prometheus, read from Redis at scrape time by the one process that
+ * exports queue state (the dashboard): when each schedule fires next and last fired, and
+ * whether it is paused. An alert on `time() > errand_schedule_next_run_timestamp_seconds + grace`
+ * says "schedule X missed its run". One read per scrape, shared by the three gauges.
+ */
+export function scheduleMetrics(metrics: Metrics, schedules: Schedules) {
+  let reading: Promise<Awaited<ReturnType<Schedules['list']>>> | undefined;
+  const read = () => {
+    reading ??= schedules.list().finally(() => {
+      setTimeout(() => {
+        reading = undefined;
+      }, 1_000);
+    });
+    return reading;
+  };
+  metrics.gauge({
+    name: 'schedule_next_run_timestamp_seconds',
+    help: 'When each schedule fires next (absent while paused or ended)',
+    labelNames: ['schedule'],
+    async collect() {
+      this.reset();
+      for (const s of await read()) {
+        if (s.nextRunAt) this.set({ schedule: s.id }, seconds(s.nextRunAt));
+      }
+    },
+  });
+  metrics.gauge({
+    name: 'schedule_last_run_timestamp_seconds',
+    help: 'When the last recorded run of each schedule was due',
+    labelNames: ['schedule'],
+    async collect() {
+      this.reset();
+      for (const s of await read()) {
+        if (s.lastRun) this.set({ schedule: s.id }, seconds(s.lastRun.firedAt));
+      }
+    },
+  });
+  metrics.gauge({
+    name: 'schedule_paused',
+    help: '1 while a schedule is paused',
+    labelNames: ['schedule'],
+    async collect() {
+      this.reset();
+      for (const s of await read()) this.set({ schedule: s.id }, s.paused ? 1 : 0);
+    },
+  });
+}

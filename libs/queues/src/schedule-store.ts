@@ -1,0 +1,71 @@
+import type { ScheduleBody, ScheduleRun } from '@errand/contract';
+import type { Redis } from 'ioredis';
+
+/** Where a schedule was written: the schedules file or the API. Neither touches the other's. */
+export type ScheduleSource = 'file' | 'api';
+
+/** A schedule as kept in Redis: its definition and its state. */
+export interface ScheduleRecord {
+  id: string;
+  definition: ScheduleBody;
+  source: ScheduleSource;
+  paused: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The last runs kept per schedule. */
+export const HISTORY_LENGTH = 20;
+
+/**
+ * Redis layout of schedules, under the queue prefix:
+ * - `<prefix>:schedules`: a hash, schedule id → its record (JSON);
+ * - `<prefix>:schedule:{<id>}:runs`: its last runs, newest first (a capped list);
+ * - `<prefix>:schedule:{<id>}:running`: the job running it now, for `overlap: skip`.
+ * BullMQ keeps the job scheduler itself (next fire, iteration count) in the job type's queue.
+ */
+export function scheduleKeys(prefix: string) {
+  return {
+    records: `${prefix}:schedules`,
+    runs: (id: string) => `${prefix}:schedule:{${id}}:runs`,
+    running: (id: string) => `${prefix}:schedule:{${id}}:running`,
+    reconcileLock: `${prefix}:schedules:reconcile`,
+  };
+}
+
+export function makeScheduleStore(redis: Redis, prefix: string) {
+  const keys = scheduleKeys(prefix);
+  const parse = (json: string | null) => (json ? (JSON.parse(json) as ScheduleRecord) : undefined);
+  return {
+    keys,
+    async get(id: string): Promise<ScheduleRecord | undefined> {
+      return parse(await redis.hget(keys.records, id));
+    },
+    async all(): Promise<ScheduleRecord[]> {
+      const records = Object.values(await redis.hgetall(keys.records)).map(
+        (json) => JSON.parse(json) as ScheduleRecord,
+      );
+      return records.sort((a, b) => a.id.localeCompare(b.id));
+    },
+    async save(record: ScheduleRecord): Promise<void> {
+      await redis.hset(keys.records, record.id, JSON.stringify(record));
+    },
+    async delete(id: string): Promise<void> {
+      await redis.multi().hdel(keys.records, id).del(keys.runs(id), keys.running(id)).exec();
+    },
+    /** Note one run (newest first), keeping the last 20. */
+    async recordRun(id: string, run: ScheduleRun): Promise<void> {
+      await redis
+        .multi()
+        .lpush(keys.runs(id), JSON.stringify(run))
+        .ltrim(keys.runs(id), 0, HISTORY_LENGTH - 1)
+        .exec();
+    },
+    async history(id: string, count = HISTORY_LENGTH): Promise<ScheduleRun[]> {
+      const runs = await redis.lrange(keys.runs(id), 0, count - 1);
+      return runs.map((json) => JSON.parse(json) as ScheduleRun);
+    },
+  };
+}
+
+export type ScheduleStore = ReturnType<typeof makeScheduleStore>;
