@@ -1,0 +1,85 @@
+import { freePort } from '@errand/devservers';
+import { closeQueues, makeSchedules, openQueues, type Queues } from '@errand/queues';
+import {
+  type AppProcess,
+  request,
+  startApp,
+  startTestRedis,
+  type TestRedis,
+} from '@errand/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+const PREFIX = 'board';
+let redis: TestRedis;
+let connection: Redis;
+let queues: Queues;
+let dashboard: AppProcess;
+let url: string;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  connection = new Redis(redis.url);
+  queues = openQueues(connection, PREFIX);
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  dashboard = startApp('dashboard', {
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: PREFIX,
+    DASHBOARD_PORT: String(port),
+  });
+  await dashboard.waitForLine('dashboard listening');
+});
+afterAll(async () => {
+  await dashboard?.stop();
+  await closeQueues(queues);
+  connection?.disconnect();
+  await redis?.stop();
+});
+
+/** The dashboard process: schedules show in Bull Board and in its /metrics. */
+it('shows schedules as job schedulers of their queues, and exports when each fires next', async () => {
+  const schedules = makeSchedules(connection, queues, PREFIX);
+  await schedules.put(
+    'nightly-cleanup',
+    {
+      cron: '30 3 * * *',
+      tz: 'Europe/Berlin',
+      overlap: 'skip',
+      catchUp: 'latest',
+      job: { type: 'image-cleanup', data: { olderThanHours: 720 } },
+    },
+    'api',
+  );
+  const board = await request(`${url}/api/job-schedulers`);
+  expect(board.status).toBe(200);
+  expect(board.body.schedulers).toEqual([
+    expect.objectContaining({
+      id: 'nightly-cleanup',
+      name: 'schedule:nightly-cleanup',
+      pattern: '30 3 * * *',
+      tz: 'Europe/Berlin',
+      queueName: 'image-cleanup',
+    }),
+  ]);
+  const queueNames = (await request(`${url}/api/queues`)).body.queues.map(
+    (queue: { name: string }) => queue.name,
+  );
+  expect(queueNames).toEqual(
+    expect.arrayContaining([
+      'email',
+      'image',
+      'analytics',
+      'digest',
+      'image-cleanup',
+      'analytics-maintenance',
+    ]),
+  );
+
+  const metrics = await fetch(`${url}/metrics`).then((response) => response.text());
+  const next = (await schedules.get('nightly-cleanup'))?.nextRunAt ?? '';
+  expect(metrics).toContain(
+    `errand_schedule_next_run_timestamp_seconds{schedule="nightly-cleanup",app="dashboard"} ${Date.parse(next) / 1000}`,
+  );
+  expect(metrics).toContain('errand_schedule_paused{schedule="nightly-cleanup",app="dashboard"} 0');
+});
