@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { makeAnalyticsReader } from '@errand/analytics';
 import { closeServer, listen, opsRouter } from '@errand/http';
 import { onShutdown, startupFailed } from '@errand/lifecycle';
@@ -19,7 +20,10 @@ import { startWorkers } from './runtime.ts';
 import { loadTemplates } from './templates.ts';
 
 const DAY_S = 24 * 3600;
-const DEFAULT_SCHEDULES_FILE = 'config/schedules.yaml';
+/** The shipped schedules file, wherever the worker is started from. */
+const DEFAULT_SCHEDULES_FILE = fileURLToPath(
+  new URL('../../../config/schedules.yaml', import.meta.url),
+);
 
 try {
   // 1. config
@@ -39,16 +43,20 @@ try {
   });
   // Schedules: make the schedules file true in Redis before taking any job.
   const queues = openQueues(redis, env.QUEUE_PREFIX);
-  const reconciled = await reconcileSchedules(
-    redis,
-    makeSchedules(redis, queues, env.QUEUE_PREFIX),
-    entries,
-  ).catch(async (error) => {
-    await closeQueues(queues);
-    redis.disconnect(); // so the failed start can exit
-    throw error;
-  });
-  logger.info({ file: scheduleFile, ...reconciled }, 'schedules reconciled');
+  if (entries) {
+    const reconciled = await reconcileSchedules(
+      makeSchedules(redis, queues, env.QUEUE_PREFIX),
+      entries,
+    ).catch(async (error) => {
+      await closeQueues(queues);
+      redis.disconnect(); // so the failed start can exit
+      throw error;
+    });
+    logger.info({ file: scheduleFile, ...reconciled }, 'schedules reconciled');
+  } else {
+    // Without its file a worker cannot tell a schedule taken out of it from one it never saw.
+    logger.warn({ file: scheduleFile }, 'no schedules file: file schedules left as they are');
+  }
   // Pooled SMTP; the URL carries auth and TLS (smtps://, or STARTTLS when the server offers it).
   const transport = createTransport({ url: env.SMTP_URL, pool: true, maxConnections: 5 } as never);
   const storage = new LocalStorage(env.STORAGE_DIR);

@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import type { ScheduleEntry } from '@errand/contract';
-import type { Redis } from 'ioredis';
 import { ScheduleSourceConflict, type Schedules } from './schedules.ts';
 
 export interface ReconcileReport {
@@ -8,57 +6,43 @@ export interface ReconcileReport {
   updated: string[];
   removed: string[];
   repaired: string[];
+  /** Schedulers whose schedule's record is gone (a crash between the two writes). */
+  orphans: string[];
   unchanged: number;
 }
-
-const LOCK_MS = 15_000;
-const WAIT_MS = 60_000;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
  * Make the file's schedules true in Redis, idempotently: each file schedule is created or
  * updated, a file schedule no longer in the file is removed, schedules made through the API
- * are left alone, and a schedule whose BullMQ scheduler went missing gets it back. Processes
- * starting together take turns under a Redis lock; whoever comes second finds nothing to do
- * and touches nothing, so no pending fire is replaced or doubled. An id the API owns stops
- * start-up: the file cannot take it over.
+ * are left alone, a schedule whose BullMQ scheduler went missing gets it back, and a
+ * scheduler whose record went missing goes. Processes starting together take turns under
+ * the schedules lock (the API's writes take it too); whoever comes second finds nothing to do
+ * and touches nothing. An id the API owns stops start-up: the file cannot take it over.
  */
-export async function reconcileSchedules(
-  redis: Redis,
+export function reconcileSchedules(
   schedules: Schedules,
   entries: ScheduleEntry[],
 ): Promise<ReconcileReport> {
-  const lock = schedules.store.keys.reconcileLock;
-  const token = randomUUID();
-  const deadline = Date.now() + WAIT_MS;
-  while ((await redis.set(lock, token, 'PX', LOCK_MS, 'NX')) !== 'OK') {
-    if (Date.now() > deadline) {
-      throw new Error(`another process has held ${lock} for over ${WAIT_MS / 1000} s`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
-  }
-  try {
-    return await reconcile(schedules, entries);
-  } finally {
-    await redis.eval(RELEASE, 1, lock, token);
-  }
+  return schedules.lock(() => reconcile(schedules, entries));
 }
 
 async function reconcile(schedules: Schedules, entries: ScheduleEntry[]) {
+  const { store, unlocked } = schedules;
   const report: ReconcileReport = {
     created: [],
     updated: [],
     removed: [],
     repaired: [],
+    orphans: [],
     unchanged: 0,
   };
-  const records = new Map((await schedules.store.all()).map((record) => [record.id, record]));
+  const records = new Map((await store.all()).map((record) => [record.id, record]));
   for (const { id } of entries) {
     const record = records.get(id);
     if (record && record.source !== 'file') throw new ScheduleSourceConflict(id, record.source);
   }
   for (const { id, ...definition } of entries) {
-    const { created, changed } = await schedules.put(id, definition, 'file');
+    const { created, changed } = await unlocked.put(id, definition, 'file');
     if (created) report.created.push(id);
     else if (changed) report.updated.push(id);
     else report.unchanged++;
@@ -66,15 +50,17 @@ async function reconcile(schedules: Schedules, entries: ScheduleEntry[]) {
   const inFile = new Set(entries.map(({ id }) => id));
   for (const record of records.values()) {
     if (record.source === 'file' && !inFile.has(record.id)) {
-      await schedules.remove(record.id, 'file');
+      await unlocked.remove(record.id, 'file');
       report.removed.push(record.id);
     }
   }
-  for (const record of await schedules.store.all()) {
+  const now = await store.all();
+  for (const record of now) {
     if (await schedules.lacksScheduler(record)) {
-      await schedules.sync(record);
+      await unlocked.repair(record);
       report.repaired.push(record.id);
     }
   }
+  report.orphans = await unlocked.dropOrphans(new Set(now.map((record) => record.id)));
   return report;
 }

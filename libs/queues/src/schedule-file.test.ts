@@ -21,12 +21,12 @@ describe('the schedules file', () => {
         required: true,
       },
     );
-    expect(entries.map((entry) => [entry.id, entry.job.type])).toEqual([
+    expect(entries?.map((entry) => [entry.id, entry.job.type])).toEqual([
       ['daily-digest', 'digest'],
       ['nightly-image-cleanup', 'image-cleanup'],
       ['hourly-analytics-maintenance', 'analytics-maintenance'],
     ]);
-    expect(entries[0]).toMatchObject({ cron: '0 7 * * *', tz: 'Europe/Berlin', overlap: 'skip' });
+    expect(entries?.[0]).toMatchObject({ cron: '0 7 * * *', tz: 'Europe/Berlin', overlap: 'skip' });
   });
 
   it('applies the defaults of the API schema', () => {
@@ -43,9 +43,9 @@ describe('the schedules file', () => {
     });
   });
 
-  it('treats a missing file as none, unless it was asked for by name', async () => {
+  it('tells a missing file apart, and refuses it when it was asked for by name', async () => {
     const missing = join(dir, 'nothing.yaml');
-    await expect(loadScheduleFile(missing, { required: false })).resolves.toEqual([]);
+    await expect(loadScheduleFile(missing, { required: false })).resolves.toBeUndefined();
     await expect(loadScheduleFile(missing, { required: true })).rejects.toThrow(
       /nothing\.yaml: cannot be read/,
     );
@@ -53,6 +53,10 @@ describe('the schedules file', () => {
     await expect(loadScheduleFile(join(dir, 'empty.yaml'), { required: true })).resolves.toEqual(
       [],
     );
+    await expect(loadScheduleFile('/dev/zero', { required: true })).rejects.toThrow(
+      /\/dev\/zero: cannot be read: not a regular file/,
+    );
+    await expect(loadScheduleFile(dir, { required: true })).rejects.toThrow(/not a regular file/);
   });
 
   it('names the file, the schedule and the reason of each fault', () => {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { type ScheduleEntry, scheduleFile } from '@errand/contract';
 import { parseDocument } from 'yaml';
 
@@ -11,19 +11,23 @@ const MAX_BYTES = 1024 * 1024;
 
 /**
  * Read and check the schedules file (YAML): `schedules:` a list of `{ id, cron | every, …,
- * job: { type, data } }`, checked with the API's schema. A missing file means no file
- * schedules unless it is `required`; anything else wrong throws, so a bad file stops start-up instead of running
+ * job: { type, data } }`, checked with the API's schema. A missing file gives undefined
+ * (nothing to reconcile) unless it is `required`; anything else wrong throws, so a bad file stops start-up instead of running
  * half a configuration.
  */
 export async function loadScheduleFile(
   path: string,
   { required }: { required: boolean },
-): Promise<ScheduleEntry[]> {
+): Promise<ScheduleEntry[] | undefined> {
   let text: string;
   try {
+    // Size first: a path such as /dev/zero must not be read into memory.
+    const info = await stat(path);
+    if (!info.isFile()) throw new Error('not a regular file');
+    if (info.size > MAX_BYTES) throw new Error(`larger than ${MAX_BYTES} bytes`);
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !required) return [];
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !required) return undefined;
     throw new ScheduleFileError(`${path}: cannot be read: ${(error as Error).message}`);
   }
   return parseScheduleFile(text, path);

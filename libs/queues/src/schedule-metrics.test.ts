@@ -44,6 +44,14 @@ it('exports next run, last run and paused per schedule, read at scrape time', as
     reason: null,
   });
 
+  await schedules.store.recordRun('nightly', {
+    jobId: 'repeat:nightly:2',
+    firedAt: '2026-11-25T03:00:00.000Z',
+    state: 'skipped',
+    durationMs: null,
+    reason: 'the previous run (job repeat:nightly:1) is still active',
+  });
+
   const { body } = await metrics.scrape();
   const next = Number(
     /errand_schedule_next_run_timestamp_seconds\{schedule="nightly",app="test"\} (\d+)/.exec(

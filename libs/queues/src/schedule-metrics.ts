@@ -2,6 +2,8 @@ import type { Metrics } from '@errand/observability';
 import type { Schedules } from './schedules.ts';
 
 const seconds = (iso: string) => Date.parse(iso) / 1000;
+/** Runs that did their work: a skipped or missed fire is no "last run" for an alert. */
+const RAN = new Set(['completed', 'failed']);
 
 /**
  * Schedule state for Prometheus, read from Redis at scrape time by the one process that
@@ -32,12 +34,13 @@ export function scheduleMetrics(metrics: Metrics, schedules: Schedules) {
   });
   metrics.gauge({
     name: 'schedule_last_run_timestamp_seconds',
-    help: 'When the last recorded run of each schedule was due',
+    help: 'When the last run of each schedule that did its work (completed or failed) was due',
     labelNames: ['schedule'],
     async collect() {
       this.reset();
       for (const s of await read()) {
-        if (s.lastRun) this.set({ schedule: s.id }, seconds(s.lastRun.firedAt));
+        const ran = (await schedules.store.history(s.id)).find((run) => RAN.has(run.state));
+        if (ran) this.set({ schedule: s.id }, seconds(ran.firedAt));
       }
     },
   });

@@ -10,6 +10,8 @@ export interface ScheduleRecord {
   definition: ScheduleBody;
   source: ScheduleSource;
   paused: boolean;
+  /** Fires it had when its scheduler was last removed (paused): `limit` counts on from it. */
+  fired?: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -29,7 +31,8 @@ export function scheduleKeys(prefix: string) {
     records: `${prefix}:schedules`,
     runs: (id: string) => `${prefix}:schedule:{${id}}:runs`,
     running: (id: string) => `${prefix}:schedule:{${id}}:running`,
-    reconcileLock: `${prefix}:schedules:reconcile`,
+    /** Held by whoever writes schedules: the API, or a worker reconciling the file. */
+    lock: `${prefix}:schedules:lock`,
   };
 }
 

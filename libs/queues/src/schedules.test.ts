@@ -99,6 +99,50 @@ describe('schedules over BullMQ job schedulers (real Redis, no workers)', () => 
     expect(await schedules.runNow('nothing')).toBeUndefined();
   });
 
+  it('agrees with BullMQ on the next fire across DST (Europe/Berlin, 2027)', async () => {
+    const berlin = (startAt: string): ScheduleBody => ({
+      ...hourly,
+      cron: '30 2 * * *',
+      tz: 'Europe/Berlin',
+      startAt,
+    });
+    // 28 March 2027: 02:00 CET → 03:00 CEST, so 02:30 does not exist and fires at 03:30 CEST
+    await schedules.put('spring', berlin('2027-03-27T12:00:00Z'), 'api');
+    const spring = await schedules.get('spring');
+    expect(spring?.nextRunAt).toBe('2027-03-28T01:30:00.000Z');
+    expect(spring?.nextRuns.slice(0, 2)).toEqual([
+      '2027-03-28T01:30:00.000Z',
+      '2027-03-29T00:30:00.000Z',
+    ]);
+    // 31 October 2027: 03:00 CEST → 02:00 CET, so 02:30 happens twice and fires at the first
+    await schedules.put('fall', berlin('2027-10-30T12:00:00Z'), 'api');
+    const fall = await schedules.get('fall');
+    expect(fall?.nextRunAt).toBe('2027-10-31T00:30:00.000Z');
+    expect(fall?.nextRuns.slice(0, 2)).toEqual([
+      '2027-10-31T00:30:00.000Z',
+      '2027-11-01T01:30:00.000Z',
+    ]);
+    // the pending fire BullMQ holds is the one shown
+    const [pendingSpring] = await pending(queues, 'spring');
+    expect(pendingSpring).toBe(`repeat:spring:${Date.parse('2027-03-28T01:30:00Z')}`);
+    await schedules.remove('spring', 'api');
+    await schedules.remove('fall', 'api');
+  });
+
+  it('shows no next run once a schedule has ended', async () => {
+    await schedules.put(
+      'over',
+      { ...hourly, endAt: new Date(Date.now() + 1_000).toISOString() },
+      'api',
+    );
+    expect(await schedules.get('over')).toMatchObject({ nextRunAt: null, nextRuns: [] });
+    const limited = await schedules.put('thrice', { ...every(3_600_000), limit: 3 }, 'api');
+    expect(limited.created).toBe(true);
+    expect((await schedules.get('thrice'))?.nextRuns).toHaveLength(3);
+    await schedules.remove('over', 'api');
+    await schedules.remove('thrice', 'api');
+  });
+
   it('keeps the file and the API apart', async () => {
     await schedules.put('from-file', hourly, 'file');
     await expect(schedules.put('from-file', hourly, 'api')).rejects.toThrow(ScheduleSourceConflict);
@@ -107,7 +151,7 @@ describe('schedules over BullMQ job schedulers (real Redis, no workers)', () => 
   });
 
   it('reconciles a file: creates, updates, removes its own, leaves the API ones, repairs', async () => {
-    const first = await reconcileSchedules(redis, schedules, [
+    const first = await reconcileSchedules(schedules, [
       { id: 'a', ...hourly },
       { id: 'b', ...every(60_000) },
       { id: 'c', ...every(120_000) },
@@ -115,7 +159,13 @@ describe('schedules over BullMQ job schedulers (real Redis, no workers)', () => 
     ]);
     expect(first).toMatchObject({ created: ['a', 'b', 'c', 'd'], removed: ['from-file'] });
     await queues['analytics-maintenance'].removeJobScheduler('d'); // lost, e.g. an old AOF
-    const report = await reconcileSchedules(redis, schedules, [
+    // and a scheduler whose record was never saved (a crash between the two writes)
+    await queues.digest.upsertJobScheduler(
+      'ghost',
+      { every: 3_600_000 },
+      { name: 'schedule:ghost', data: {} },
+    );
+    const report = await reconcileSchedules(schedules, [
       { id: 'a', ...hourly },
       { id: 'b', ...every(90_000) },
       { id: 'd', ...hourly, cron: '15 * * * *' },
@@ -125,13 +175,15 @@ describe('schedules over BullMQ job schedulers (real Redis, no workers)', () => 
       updated: ['b'],
       removed: ['c'],
       repaired: ['d'],
+      orphans: ['ghost'],
       unchanged: 2,
     });
+    expect(await queues.digest.getJobScheduler('ghost')).toBeUndefined();
     const ids = (await schedules.list()).map((s) => `${s.id}:${s.source}`);
     expect(ids).toEqual(['a:file', 'b:file', 'd:file', 'h:api']);
     expect(await pending(queues, 'c')).toEqual([]);
     for (const id of ['a', 'b', 'd', 'h']) expect(await pending(queues, id)).toHaveLength(1);
-    await expect(reconcileSchedules(redis, schedules, [{ id: 'h', ...hourly }])).rejects.toThrow(
+    await expect(reconcileSchedules(schedules, [{ id: 'h', ...hourly }])).rejects.toThrow(
       /made through the API/,
     );
   });

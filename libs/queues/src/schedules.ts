@@ -7,6 +7,7 @@ import {
 } from '@errand/contract';
 import type { Redis } from 'ioredis';
 import type { Queues } from './queues.ts';
+import { makeLock } from './schedule-lock.ts';
 import { makeScheduleStore, type ScheduleRecord, type ScheduleSource } from './schedule-store.ts';
 import { fireTimes } from './schedule-times.ts';
 
@@ -54,30 +55,59 @@ const canonical = (value: unknown): string =>
  */
 export function makeSchedules(redis: Redis, queues: Queues, prefix: string) {
   const store = makeScheduleStore(redis, prefix);
+  const lock = makeLock(redis, store.keys.lock);
 
   const queueOf = (definition: ScheduleBody) => queues[definition.job.type];
 
   /**
-   * Remove a scheduler and its pending fire. BullMQ's own removal drops the fire only while it
-   * is delayed; one already due (an `every` schedule fires at once) would still run.
+   * The fire BullMQ holds for a schedule: when, its number (BullMQ counts fires for `limit`
+   * on the jobs, not the scheduler), and whether it is still to run. None once a schedule
+   * has ended (its limit reached or its end passed): BullMQ then keeps the scheduler, its
+   * `next` pointing at the last fire.
+   */
+  async function pendingFire(definition: ScheduleBody, id: string) {
+    const queue = queueOf(definition);
+    const scheduler = await queue.getJobScheduler(id);
+    if (scheduler?.next === undefined) return undefined;
+    const job = await queue.getJob(`repeat:${id}:${scheduler.next}`);
+    const state = job ? await job.getState() : 'unknown';
+    const repeat = (job?.opts as { repeat?: { count?: number } } | undefined)?.repeat;
+    const count = repeat?.count ?? scheduler.iterationCount ?? 1;
+    return { next: scheduler.next, count, pending: PENDING.has(state) };
+  }
+
+  /** How many fires a schedule has had: what a replaced or resumed scheduler counts on from. */
+  async function firedSoFar(record: ScheduleRecord): Promise<number> {
+    const fire = await pendingFire(record.definition, record.id);
+    if (!fire) return record.fired ?? 0;
+    return fire.pending ? fire.count - 1 : fire.count;
+  }
+
+  /**
+   * Remove a scheduler and every fire of it still to run: BullMQ's own removal drops only
+   * the next one while delayed, not one already due, nor one the runtime put back for jitter.
    */
   async function drop(definition: ScheduleBody, id: string): Promise<void> {
     const queue = queueOf(definition);
-    const scheduler = await queue.getJobScheduler(id);
     await queue.removeJobScheduler(id);
-    if (scheduler?.next !== undefined) {
-      await queue.remove(`repeat:${id}:${scheduler.next}`); // 0 when a worker already has it
-    }
+    const fires = await queue.getJobs(['delayed', 'waiting', 'prioritized']);
+    await Promise.all(
+      fires.filter((job) => job.repeatJobKey === id).map((job) => queue.remove(String(job.id))), // 0 when a worker took it meanwhile
+    );
   }
 
-  /** Make BullMQ's scheduler match the record: absent while paused, else upserted. */
-  async function sync(record: ScheduleRecord, before?: ScheduleRecord): Promise<void> {
+  /**
+   * Make BullMQ's scheduler match the record: absent while paused, else upserted, counting on
+   * from the fires it had (so a change or a pause does not restart its `limit`).
+   */
+  async function sync(record: ScheduleRecord, before?: ScheduleRecord): Promise<ScheduleRecord> {
     const { definition: d } = record;
+    const fired = before ? await firedSoFar(before) : (record.fired ?? 0);
     if (before && before.definition.job.type !== d.job.type)
       await drop(before.definition, record.id);
     if (record.paused) {
       await drop(d, record.id);
-      return;
+      return { ...record, fired };
     }
     await queueOf(d).upsertJobScheduler(
       record.id,
@@ -86,6 +116,7 @@ export function makeSchedules(redis: Redis, queues: Queues, prefix: string) {
         ...(d.startAt ? { startDate: d.startAt } : {}),
         ...(d.endAt ? { endDate: d.endAt } : {}),
         ...(d.limit ? { limit: d.limit } : {}),
+        ...(fired > 0 ? { count: fired } : {}),
       },
       {
         name: scheduleJobName(record.id),
@@ -97,20 +128,23 @@ export function makeSchedules(redis: Redis, queues: Queues, prefix: string) {
         },
       },
     );
+    return { ...record, fired };
   }
 
   async function view(record: ScheduleRecord): Promise<ScheduleView> {
     const { definition: d } = record;
-    const [scheduler, [lastRun]] = await Promise.all([
-      record.paused ? undefined : queueOf(d).getJobScheduler(record.id),
+    const [fire, [lastRun]] = await Promise.all([
+      record.paused ? undefined : pendingFire(d, record.id),
       store.history(record.id, 1),
     ]);
-    const next = scheduler?.next;
-    const remaining =
-      d.limit === undefined
-        ? NEXT_RUNS
-        : Math.max(1, d.limit - (scheduler?.iterationCount ?? 0) + 1);
-    const nextRuns = next === undefined ? [] : fireTimes(d, next, Math.min(NEXT_RUNS, remaining));
+    const ended = d.endAt ? Date.parse(d.endAt) : Number.POSITIVE_INFINITY;
+    const next = fire?.pending && fire.next <= ended ? fire.next : undefined;
+    const left = d.limit === undefined ? NEXT_RUNS : d.limit - (fire?.count ?? 1) + 1;
+    // BullMQ's pending fire first, then those after it (counting from just before it could
+    // miss a fire that a DST gap moved, which BullMQ counted from earlier).
+    const count = Math.min(NEXT_RUNS, left);
+    const nextRuns =
+      next === undefined || count < 1 ? [] : [next, ...fireTimes(d, next + 1, count - 1)];
     return {
       id: record.id,
       ...d,
@@ -124,21 +158,8 @@ export function makeSchedules(redis: Redis, queues: Queues, prefix: string) {
     };
   }
 
-  return {
-    store,
-    async list(): Promise<ScheduleView[]> {
-      return Promise.all((await store.all()).map(view));
-    },
-    async get(id: string): Promise<ScheduleDetail | undefined> {
-      const record = await store.get(id);
-      if (!record) return undefined;
-      const [shown, history] = await Promise.all([view(record), store.history(id)]);
-      return { ...shown, history };
-    },
-    /**
-     * Create or replace a schedule. Idempotent: the same definition again changes nothing
-     * (BullMQ is not touched, so replicas writing at boot cannot disturb a pending fire).
-     */
+  /** Writes without the lock: for the reconcile, which holds it through all of its writes. */
+  const unlocked = {
     async put(
       id: string,
       definition: ScheduleBody,
@@ -158,11 +179,9 @@ export function makeSchedules(redis: Redis, queues: Queues, prefix: string) {
         createdAt: before?.createdAt ?? now,
         updatedAt: now,
       };
-      await sync(record, before);
-      await store.save(record);
+      await store.save(await sync(record, before));
       return { created: !before, changed: true };
     },
-    /** Remove a schedule, its scheduler and its history; false when there was none. */
     async remove(id: string, source: ScheduleSource): Promise<boolean> {
       const record = await store.get(id);
       if (!record) return false;
@@ -171,16 +190,62 @@ export function makeSchedules(redis: Redis, queues: Queues, prefix: string) {
       await store.delete(id);
       return true;
     },
-    /** Pause (no fires until resumed) or resume; the record keeps its definition. */
-    async setPaused(id: string, paused: boolean): Promise<ScheduleRecord | undefined> {
+    /** Make a record's scheduler exist again (see `lacksScheduler`). */
+    async repair(record: ScheduleRecord): Promise<void> {
+      await store.save(await sync(record));
+    },
+    /** Remove schedulers named like a schedule's whose record is gone (a crash mid-write). */
+    async dropOrphans(known: Set<string>): Promise<string[]> {
+      const dropped: string[] = [];
+      for (const queue of Object.values(queues)) {
+        for (const scheduler of await queue.getJobSchedulers()) {
+          const id = scheduleIdOf(scheduler.name);
+          const key = scheduler.id ?? scheduler.key;
+          if (id !== undefined && id === key && !known.has(id)) {
+            await queue.removeJobScheduler(id);
+            dropped.push(id);
+          }
+        }
+      }
+      return dropped;
+    },
+  };
+
+  return {
+    store,
+    lock,
+    unlocked,
+    async list(): Promise<ScheduleView[]> {
+      return Promise.all((await store.all()).map(view));
+    },
+    async get(id: string): Promise<ScheduleDetail | undefined> {
       const record = await store.get(id);
       if (!record) return undefined;
-      if (record.paused === paused) return record;
-      const changed = { ...record, paused, updatedAt: new Date().toISOString() };
-      await sync(changed);
-      await store.save(changed);
-      return changed;
+      const [shown, history] = await Promise.all([view(record), store.history(id)]);
+      return { ...shown, history };
     },
+    /**
+     * Create or replace a schedule. Idempotent: the same definition again changes nothing
+     * (BullMQ is not touched). Writes take the schedules lock, so two writers (an API call and
+     * a worker reconciling the file) cannot interleave their two steps.
+     */
+    put: (id: string, definition: ScheduleBody, source: ScheduleSource) =>
+      lock(() => unlocked.put(id, definition, source)),
+    /** Remove a schedule, its scheduler, its fires still to run and its history; false when there was none. */
+    remove: (id: string, source: ScheduleSource) => lock(() => unlocked.remove(id, source)),
+    /** Pause (no fires until resumed) or resume; the record keeps its definition and count. */
+    setPaused: (id: string, paused: boolean): Promise<ScheduleRecord | undefined> =>
+      lock(async () => {
+        const record = await store.get(id);
+        if (!record) return undefined;
+        if (record.paused === paused) return record;
+        const changed = await sync(
+          { ...record, paused, updatedAt: new Date().toISOString() },
+          record,
+        );
+        await store.save(changed);
+        return changed;
+      }),
     /** Fire once now, outside the rhythm (paused or not); the job carries the schedule id. */
     async runNow(id: string): Promise<{ jobId: string; type: JobType } | undefined> {
       const record = await store.get(id);
@@ -195,16 +260,17 @@ export function makeSchedules(redis: Redis, queues: Queues, prefix: string) {
     /**
      * Whether a schedule's scheduler should exist but does not (a crash between the two
      * writes, a Redis restored from an older file): the repair the reconcile does at start.
-     * A schedule that ended (limit reached, endAt passed) has none by design.
+     * A schedule that ended (limit reached, endAt passed) keeps its scheduler in BullMQ.
      */
     async lacksScheduler(record: ScheduleRecord): Promise<boolean> {
       const d = record.definition;
-      if (record.paused || d.limit !== undefined) return false;
+      if (record.paused) return false;
       if (d.endAt && Date.parse(d.endAt) <= Date.now()) return false;
       return !(await queueOf(d).getJobScheduler(record.id));
     },
-    sync,
   };
 }
+
+const PENDING = new Set(['delayed', 'waiting', 'prioritized', 'waiting-children']);
 
 export type Schedules = ReturnType<typeof makeSchedules>;
