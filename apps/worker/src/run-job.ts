@@ -81,12 +81,7 @@ export function makeRunner(deps: RunnerDeps) {
       return result;
     } catch (error) {
       if (admission) {
-        await deps.gate.finish(
-          job,
-          admission,
-          isFinal(job, number, error) ? 'failed' : 'retrying',
-          error,
-        );
+        await deps.gate.finish(job, admission, isFinal(job, error) ? 'failed' : 'retrying', error);
       }
       if (error instanceof ShutdownAbort) {
         await job.moveToWait(token);
@@ -113,7 +108,10 @@ export function makeRunner(deps: RunnerDeps) {
   };
 }
 
-/** Whether a failed attempt is the job's last: no retry follows it. */
-const isFinal = (job: Job, attempt: number, error: unknown) =>
+/**
+ * Whether a failed attempt is the job's last: no retry follows it. By attempts made, not
+ * started: a jitter delay, a hand-back or a stall starts an attempt without making one.
+ */
+const isFinal = (job: Job, error: unknown) =>
   !(error instanceof ShutdownAbort || error instanceof ThrottleError) &&
-  (error instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1));
+  (error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1));

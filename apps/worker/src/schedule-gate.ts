@@ -17,7 +17,7 @@ export interface Admission {
 
 /** A fire the policies stopped: recorded, and the job completes without doing its work. */
 export interface Refusal {
-  skipped: 'overlap' | 'missed';
+  skipped: 'overlap' | 'missed' | 'paused' | 'ended' | 'removed';
   schedule: string;
   reason: string;
 }
@@ -43,6 +43,8 @@ const jitterOf = (jobId: string, jitter: number) =>
  * 2. `catchUp: none`: a fire due more than one interval ago is recorded as missed, not run;
  * 3. `overlap: skip`: a fire while the schedule's previous job runs is recorded as skipped
  *    (a lock per schedule in Redis, held until the run ends or its queue timeout passes);
+ *    a fire of a paused schedule, or one past its `endAt`, is skipped too, and one of a
+ *    deleted schedule does nothing;
  * 4. `finish` records each run (last 20 kept) and counts it in `errand_schedule_runs_total`.
  */
 export function makeScheduleGate(deps: {
@@ -59,68 +61,122 @@ export function makeScheduleGate(deps: {
     await store.recordRun(id, run);
   }
 
+  const refuse = async (
+    job: Job,
+    id: string,
+    firedAt: number,
+    skipped: Refusal['skipped'],
+    reason: string,
+  ): Promise<Refusal> => {
+    await note(id, run(job, firedAt, skipped === 'missed' ? 'missed' : 'skipped', null, reason));
+    return { skipped, schedule: id, reason };
+  };
+
+  /** Take the schedule's overlap lock for this job; the holder's id when another has it. */
+  async function takeLock(id: string, jobId: string, ttl: number): Promise<string | undefined> {
+    const key = store.keys.running(id);
+    for (let tries = 0; tries < 3; tries++) {
+      if ((await deps.redis.set(key, jobId, 'PX', ttl, 'NX')) === 'OK') return undefined;
+      const holder = await deps.redis.get(key);
+      if (holder === jobId) {
+        await deps.redis.pexpire(key, ttl); // ours, from an earlier attempt
+        return undefined;
+      }
+      if (holder !== null) return holder; // null: released in between, try again
+    }
+    return 'unknown';
+  }
+
   return {
     /** Before the processor: an admission to run, a refusal, or DelayedError (jitter). */
     async admit(job: Job, id: string, token?: string): Promise<Admission | Refusal | undefined> {
       const record = await store.get(id);
-      if (!record) return undefined; // a run-now or last fire of a schedule since removed
-      const { definition: d } = record;
       const plannedAt = plannedAtOf(job);
-      const dueAt =
-        plannedAt === undefined ? undefined : plannedAt + jitterOf(String(job.id), d.jitter ?? 0);
+      if (!record) {
+        // A fire of a schedule deleted meanwhile does nothing; a run by hand still runs.
+        if (plannedAt === undefined) return undefined;
+        return { skipped: 'removed', schedule: id, reason: 'the schedule was deleted' };
+      }
+      const { definition: d } = record;
       const now = Date.now();
-      if (dueAt !== undefined && plannedAt !== undefined) {
-        if (d.jitter && now < dueAt && job.attemptsMade === 0) {
+      const firstTry = job.attemptsMade === 0;
+      if (plannedAt !== undefined && firstTry) {
+        if (record.paused) return refuse(job, id, plannedAt, 'paused', 'the schedule is paused');
+        if (d.endAt && plannedAt > Date.parse(d.endAt)) {
+          return refuse(job, id, plannedAt, 'ended', `after its endAt (${d.endAt})`);
+        }
+        const dueAt = plannedAt + jitterOf(String(job.id), d.jitter ?? 0);
+        if (d.jitter && now < dueAt) {
           await job.moveToDelayed(dueAt, token);
           throw new DelayedError();
         }
         if (d.catchUp === 'none' && now - dueAt > intervalAfter(d, plannedAt)) {
-          const reason = `due ${new Date(dueAt).toISOString()}, over one interval late (workers down?)`;
-          await note(id, run(job, plannedAt, 'missed', null, reason));
-          return { skipped: 'missed', schedule: id, reason };
+          const due = new Date(dueAt).toISOString();
+          return refuse(
+            job,
+            id,
+            plannedAt,
+            'missed',
+            `due ${due}, over one interval late (workers down?)`,
+          );
         }
       }
+      const firedAt = plannedAt ?? job.timestamp;
       let holdsLock = false;
       if (d.overlap === 'skip') {
-        const key = store.keys.running(id);
-        const ttl = deps.timeoutMs + LOCK_MARGIN_MS;
-        const taken = await deps.redis.set(key, String(job.id), 'PX', ttl, 'NX');
-        const holder = taken === 'OK' ? String(job.id) : await deps.redis.get(key);
-        if (holder !== String(job.id)) {
-          const reason = `the previous run (job ${holder}) is still active`;
-          await note(id, run(job, plannedAt ?? job.timestamp, 'skipped', null, reason));
-          return { skipped: 'overlap', schedule: id, reason };
+        const holder = await takeLock(id, String(job.id), deps.timeoutMs + LOCK_MARGIN_MS);
+        if (holder) {
+          return refuse(
+            job,
+            id,
+            firedAt,
+            'overlap',
+            `the previous run (job ${holder}) is still active`,
+          );
         }
-        if (taken !== 'OK') await deps.redis.pexpire(key, ttl); // ours, from an earlier attempt
         holdsLock = true;
       }
-      return { id, record, firedAt: plannedAt ?? job.timestamp, startedAt: now, holdsLock };
+      return { id, record, firedAt, startedAt: now, holdsLock };
     },
 
     /**
      * After the processor: record the run when it is final. A failure that will be retried
-     * keeps the overlap lock (the run is not over) until the retry ends it or it expires.
+     * keeps the overlap lock (the run is not over) through its backoff, until the retry ends
+     * it or it expires. Never throws: a lost record must not fail a job that did its work.
      */
     async finish(
       job: Job,
       admission: Admission,
       outcome: 'completed' | 'failed' | 'retrying',
       error?: unknown,
-    ) {
-      if (outcome !== 'retrying') {
+    ): Promise<void> {
+      const key = store.keys.running(admission.id);
+      try {
+        if (outcome === 'retrying') {
+          if (admission.holdsLock) {
+            await deps.redis.pexpire(key, deps.timeoutMs + LOCK_MARGIN_MS + backoffOf(job));
+          }
+          return;
+        }
         const reason = error instanceof Error ? error.message.slice(0, 500) : null;
         await note(
           admission.id,
           run(job, admission.firedAt, outcome, Date.now() - admission.startedAt, reason),
-        ).catch((err) =>
-          deps.logger.warn({ err, schedule: admission.id }, 'schedule run not recorded'),
         );
-      }
-      if (admission.holdsLock && outcome !== 'retrying') {
-        await deps.redis.eval(RELEASE, 1, store.keys.running(admission.id), String(job.id));
+        if (admission.holdsLock) await deps.redis.eval(RELEASE, 1, key, String(job.id));
+      } catch (err) {
+        deps.logger.warn({ err, schedule: admission.id }, 'schedule run not recorded');
       }
     },
   };
+}
+
+/** The longest wait before a job's next attempt, by its backoff options (BullMQ's formula). */
+function backoffOf(job: Job): number {
+  const backoff = job.opts.backoff;
+  if (typeof backoff === 'number') return backoff;
+  const delay = backoff?.delay ?? 0;
+  return backoff?.type === 'exponential' ? delay * 2 ** job.attemptsMade : delay;
 }
 
 export type ScheduleGate = ReturnType<typeof makeScheduleGate>;

@@ -154,7 +154,9 @@ describe('schedules at worker start-up', () => {
       const file = join(dir, round % 2 === 0 ? 'a.yaml' : 'b.yaml');
       const boot: AppProcess[] = await Promise.all([start(file), start(file), start(file)]);
       const victim = boot[Math.floor(random() * 3)] as AppProcess;
-      await new Promise((resolve) => setTimeout(resolve, 200 + random() * 600));
+      // A worker reaches its reconcile about 1.5–2.5 s after it is spawned here: the kill
+      // lands before, during or after it.
+      await new Promise((resolve) => setTimeout(resolve, 1_000 + random() * 2_000));
       await victim.stop('SIGKILL');
       const survivors = boot.filter((worker) => worker !== victim);
       await Promise.all(survivors.map((worker) => worker.waitForLine('worker running', 30_000)));

@@ -203,4 +203,44 @@ describe('schedules on a fleet of 3 workers', () => {
       server.close();
     }
   });
+
+  it('delays fires by their jitter, stops at the limit across a change and at endAt, and counts runs', async () => {
+    await setUp('policies');
+    const startedAt = Date.now();
+    await schedules.put('jittery', every(2_000, { jitter: 1_500 }), 'api');
+    await schedules.put('limited', every(1_000, { limit: 4 }), 'api');
+    const endAt = new Date(startedAt + 3_500).toISOString();
+    await schedules.put('ending', every(1_000, { endAt }), 'api');
+    await sleep(1_600);
+    await schedules.put('limited', every(1_200, { limit: 4 }), 'api'); // changed mid-way
+    await sleep(7_500);
+
+    const jittered = (await firesOf('jittery')).filter((job) => job.finishedOn);
+    expect(jittered.length).toBeGreaterThanOrEqual(3);
+    const lateBy = jittered.map((job) => (job.processedOn ?? 0) - plannedAt(job));
+    for (const late of lateBy) expect(late).toBeLessThan(1_500 + 500);
+    expect(Math.max(...lateBy)).toBeGreaterThan(100); // not all at their tick
+
+    expect((await firesOf('limited')).filter((job) => job.finishedOn)).toHaveLength(4);
+    expect(await schedules.get('limited')).toMatchObject({ nextRunAt: null, nextRuns: [] });
+
+    const ending = await firesOf('ending');
+    const ran = ending.filter((job) => job.returnvalue && !('skipped' in job.returnvalue));
+    expect(ran.every((job) => plannedAt(job) <= Date.parse(endAt))).toBe(true);
+    expect(ran.length).toBeGreaterThanOrEqual(3);
+    expect(await schedules.get('ending')).toMatchObject({ nextRunAt: null, nextRuns: [] });
+
+    const scraped = await Promise.all(
+      fleet.map((worker) => fetch(`${worker.url}/metrics`).then((response) => response.text())),
+    );
+    const completed = scraped
+      .flatMap(
+        (text) =>
+          text.match(
+            /errand_schedule_runs_total\{schedule="limited",outcome="completed"[^}]*\} (\d+)/g,
+          ) ?? [],
+      )
+      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    expect(completed).toBe(4);
+  });
 });
