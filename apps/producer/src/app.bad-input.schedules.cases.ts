@@ -44,6 +44,7 @@ export const scheduleCases: BadCase[] = [
   put('a negative jitter', { ...good, jitter: -1 }),
   put('a jitter over an hour', { ...good, jitter: 3_600_001 }),
   put('a jitter as long as every', { ...noRhythm, every: 5_000, jitter: 5_000 }),
+  put('a jitter longer than the cron interval', { ...good, cron: '* * * * *', jitter: 60_000 }),
   put('an unknown overlap', { ...good, overlap: 'queue' }),
   put('an unknown catch-up', { ...good, catchUp: 'all' }),
   put('a limit of 0', { ...good, limit: 0 }),

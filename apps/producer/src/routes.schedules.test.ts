@@ -63,8 +63,17 @@ describe('schedules API', () => {
     for (const at of first.body.nextRuns as string[]) expect(at).toMatch(/T0[56]:00:00\.000Z$/);
     expect(first.body.nextRunAt).toBe(first.body.nextRuns[0]);
 
-    const again = await client(ADMIN).schedules.put('daily-digest', digest);
-    expect(again.updatedAt).toBe(first.body.updatedAt);
+    const again = await request(`${producer.api}/v1/schedules/daily-digest`, {
+      method: 'PUT',
+      json: digest,
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.updatedAt).toBe(first.body.updatedAt);
+    const changed = await client(ADMIN).schedules.put('daily-digest', { ...digest, jitter: 1_000 });
+    expect(changed.jitter).toBe(1_000);
+    expect(changed.updatedAt > first.body.updatedAt).toBe(true);
+    await client(ADMIN).schedules.put('daily-digest', digest);
     const list = await client(READER).schedules.list();
     expect(list.map((s) => s.id)).toEqual(['daily-digest']);
   });

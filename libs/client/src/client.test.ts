@@ -43,7 +43,9 @@ describe('@errand/client', () => {
     worker = new Worker(
       jobs.image.queue,
       async (job: Job) => {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        // Long enough for the test's event stream to be open before the progress, even on a
+        // machine busy with other test files: the stream does not replay past events.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
         await job.updateProgress(50);
         if (job.data.source.key === 'broken.png') throw new UnrecoverableError('undecodable');
         return { outputs: [{ key: 'out.png', format: 'png', bytes: 1, width: 1, height: 1 }] };

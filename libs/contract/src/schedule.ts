@@ -28,6 +28,17 @@ export function isCron(expression: string): boolean {
   }
 }
 
+/** The time between a cron's next two fires (0 when it cannot tell): what jitter must stay under. */
+function cronInterval(expression: string, tz = 'UTC'): number {
+  try {
+    const fires = CronExpressionParser.parse(expression, { tz });
+    const first = fires.next().getTime();
+    return fires.next().getTime() - first;
+  } catch {
+    return 0;
+  }
+}
+
 const cron = z
   .string()
   .max(200)
@@ -87,11 +98,12 @@ function check(schedule: Fields, ctx: z.RefinementCtx) {
   ) {
     ctx.addIssue({ code: 'custom', path: ['endAt'], message: 'endAt must be after startAt' });
   }
-  if (schedule.jitter && schedule.every && schedule.jitter >= schedule.every) {
+  const interval = schedule.every ?? (schedule.cron ? cronInterval(schedule.cron, schedule.tz) : 0);
+  if (schedule.jitter && interval && schedule.jitter >= interval) {
     ctx.addIssue({
       code: 'custom',
       path: ['jitter'],
-      message: 'jitter must be shorter than every',
+      message: `jitter must be shorter than the interval between fires (${interval} ms)`,
     });
   }
   const payload = jobs[schedule.job.type].schema.safeParse(schedule.job.data);
