@@ -30,11 +30,11 @@ export interface RunnerDeps {
 /**
  * The function BullMQ calls for each job of one queue:
  * 1. parse the payload against the contract again (a bad payload fails permanently);
- * 2. run the processor as an `Attempt`, aborted by its timeout or the shutdown deadline
- *    even when the processor ignores its signal;
  * 2. a job made by a schedule passes the schedule's policies first (`schedule-gate.ts`) and
  *    its outcome is recorded in the schedule's history;
- * 3. turn the processor's signals into BullMQ's: a throttle pauses the queue and puts the
+ * 3. run the processor as an `Attempt`, aborted by its timeout or the shutdown deadline
+ *    even when the processor ignores its signal;
+ * 4. turn the processor's signals into BullMQ's: a throttle pauses the queue and puts the
  *    job back unspent; a shutdown puts the job back in the queue (neither lost nor failed).
  * It runs for every job, thousands a second: what it does not need per job, it does once.
  */
