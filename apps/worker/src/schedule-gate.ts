@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ScheduleRun } from '@errand/contract';
 import type { Logger } from '@errand/observability';
-import { intervalAfter, makeScheduleStore, type ScheduleRecord } from '@errand/queues';
+import { intervalAfter, makeScheduleStore, releaseLock, type ScheduleRecord } from '@errand/queues';
 import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RuntimeMetrics } from './runtime-metrics.ts';
@@ -23,7 +23,6 @@ export interface Refusal {
 }
 
 const LOCK_MARGIN_MS = 30_000;
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /** `repeat:<schedule>:<millis>`: the time BullMQ planned a scheduler's fire for. */
 const plannedAtOf = (job: Job) => {
@@ -163,7 +162,7 @@ export function makeScheduleGate(deps: {
           admission.id,
           run(job, admission.firedAt, outcome, Date.now() - admission.startedAt, reason),
         );
-        if (admission.holdsLock) await deps.redis.eval(RELEASE, 1, key, String(job.id));
+        if (admission.holdsLock) await releaseLock(deps.redis, key, String(job.id));
       } catch (err) {
         deps.logger.warn({ err, schedule: admission.id }, 'schedule run not recorded');
       }

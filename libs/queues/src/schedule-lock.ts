@@ -5,6 +5,10 @@ const LOCK_MS = 15_000;
 const WAIT_MS = 60_000;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
+/** Delete a lock key only while `holder` still holds it (one atomic script). */
+export const releaseLock = (redis: Redis, key: string, holder: string) =>
+  redis.eval(RELEASE, 1, key, holder);
+
 /**
  * A mutual-exclusion lock in Redis (SET NX PX, released only by its holder): `lock(fn)` runs
  * `fn` while holding it. A holder that dies frees it after 15 s; a waiter gives up after 60 s.
@@ -22,7 +26,7 @@ export function makeLock(redis: Redis, key: string) {
     try {
       return await fn();
     } finally {
-      await redis.eval(RELEASE, 1, key, token);
+      await releaseLock(redis, key, token);
     }
   };
 }
