@@ -84,16 +84,19 @@ export function makeSchedules(redis: Redis, queues: Queues, prefix: string) {
   }
 
   /**
-   * Remove a scheduler and every fire of it still to run: BullMQ's own removal drops only
-   * the next one while delayed, not one already due, nor one the runtime put back for jitter.
+   * Remove a scheduler and its next fire. BullMQ's own removal drops that fire only while it
+   * is delayed, not once it is due (an `every` schedule fires at once). A fire the runtime put
+   * back to wait out its jitter may remain: the worker's schedule gate lets no fire of a
+   * paused or deleted schedule do anything, which costs nothing here, where searching the
+   * queue for such fires would cost a read of every job waiting in it.
    */
   async function drop(definition: ScheduleBody, id: string): Promise<void> {
     const queue = queueOf(definition);
+    const scheduler = await queue.getJobScheduler(id);
     await queue.removeJobScheduler(id);
-    const fires = await queue.getJobs(['delayed', 'waiting', 'prioritized']);
-    await Promise.all(
-      fires.filter((job) => job.repeatJobKey === id).map((job) => queue.remove(String(job.id))), // 0 when a worker took it meanwhile
-    );
+    if (scheduler?.next !== undefined) {
+      await queue.remove(`repeat:${id}:${scheduler.next}`); // 0 when a worker already has it
+    }
   }
 
   /**
