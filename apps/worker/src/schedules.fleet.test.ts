@@ -173,9 +173,14 @@ describe('schedules on a fleet of 3 workers', () => {
       const history = (await schedules.get('slow'))?.history ?? [];
       expect(mostAtOnce).toBe(1);
       expect(history.filter((run) => run.state === 'completed').length).toBeGreaterThanOrEqual(2);
+      // A fire already on its way when the pause lands is refused as paused; the rest were
+      // refused because the run before them was still active.
       const skipped = history.filter((run) => run.state === 'skipped');
-      expect(skipped.length).toBeGreaterThanOrEqual(2);
-      expect(skipped[0]?.reason).toMatch(/previous run \(job repeat:slow:\d+\) is still active/);
+      const overlapped = skipped.filter((run) => run.reason !== 'the schedule is paused');
+      expect(overlapped.length).toBeGreaterThanOrEqual(2);
+      for (const run of overlapped) {
+        expect(run.reason).toMatch(/previous run \(job repeat:slow:\d+\) is still active/);
+      }
       expect((await firesOf('slow', 'image')).filter((job) => plannedAt(job) > pausedAt)).toEqual(
         [],
       );
