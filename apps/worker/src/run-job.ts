@@ -68,7 +68,8 @@ export function makeRunner(deps: RunnerDeps) {
       admission = verdict;
     }
     if (number === 1) {
-      series.wait.observe((Date.now() - job.timestamp - (job.delay ?? 0)) / 1000);
+      // opts.delay: BullMQ zeroes job.delay once a delayed job is promoted to waiting
+      series.wait.observe((Date.now() - job.timestamp - (job.opts.delay ?? 0)) / 1000);
     }
     const timer = setTimeout(() => attempt.abort(timedOut()), settings.timeoutMs);
     deps.running.add(attempt);

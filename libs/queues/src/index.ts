@@ -1,3 +1,4 @@
+export * from './queue-state.ts';
 export * from './queues.ts';
 export * from './reconcile.ts';
 export * from './schedule-file.ts';

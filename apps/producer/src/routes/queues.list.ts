@@ -1,4 +1,4 @@
-import { jobs, jobTypes } from '@errand/contract';
+import { readQueueStates } from '@errand/queues';
 import type { RequestHandler } from 'express';
 import type { Deps } from '../deps.ts';
 import { withRedis } from '../redis-errors.ts';
@@ -7,27 +7,15 @@ import { withRedis } from '../redis-errors.ts';
 export const listQueues =
   ({ queues, redis }: Deps): RequestHandler =>
   async (_req, res) => {
-    const now = Date.now();
-    const rows = await withRedis(redis, () =>
-      Promise.all(
-        jobTypes.map(async (type) => {
-          const queue = queues[type];
-          const [counts, paused, [oldest]] = await Promise.all([
-            queue.getJobCounts(
-              'waiting',
-              'prioritized',
-              'delayed',
-              'active',
-              'completed',
-              'failed',
-            ),
-            queue.isPaused(),
-            queue.getJobs(['waiting'], 0, 0, true),
-          ]);
-          const oldestWaitingSeconds = oldest ? Math.max(0, (now - oldest.timestamp) / 1000) : 0;
-          return { type, queue: jobs[type].queue, counts, paused, oldestWaitingSeconds };
-        }),
-      ),
-    );
-    res.json({ queues: rows });
+    // The API shows no workers: no CLIENT LIST for it.
+    const states = await withRedis(redis, () => readQueueStates(queues, redis, { workers: false }));
+    res.json({
+      queues: states.map(({ type, queue, counts, paused, oldestWaitingSeconds }) => ({
+        type,
+        queue,
+        counts,
+        paused,
+        oldestWaitingSeconds,
+      })),
+    });
   };
