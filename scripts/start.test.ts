@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { freePort, isListening } from '@errand/devservers';
 import { eventually, request } from '@errand/testing';
 import { afterAll, expect, it } from 'vitest';
+import { logIn } from '../apps/dashboard/test/dashboard.testkit.ts';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'errand-start-'));
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
@@ -24,6 +25,7 @@ it('npm start runs the platform on its own Redis and SMTP catcher, and stops cle
       PRODUCER_PORT: String(producerPort),
       WORKER_PORT: String(workerPort),
       DASHBOARD_PORT: String(dashboardPort),
+      DASHBOARD_USERS_FILE: join(dataDir, 'dashboard-users.yaml'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -39,6 +41,10 @@ it('npm start runs the platform on its own Redis and SMTP catcher, and stops cle
     });
     expect(output).toContain(`started redis-server at redis://127.0.0.1:${redisPort} with AOF`);
     expect((await request(`http://127.0.0.1:${dashboardPort}/healthz`)).status).toBe(200);
+    // no users file: an admin with a random password, printed once, that logs in
+    const password = /password: ([A-Za-z0-9_-]{22}) /.exec(output)?.[1] ?? '';
+    const admin = await logIn(`http://127.0.0.1:${dashboardPort}`, { name: 'admin', password });
+    expect((await admin.fetch('/api/queues')).status).toBe(200);
 
     const api = `http://127.0.0.1:${producerPort}`;
     const job = await request(`${api}/v1/jobs/email`, {

@@ -2,10 +2,12 @@
  * `npm start`: the whole platform on one machine.
  * 1. Redis: REDIS_URL when given; else reuse or start a local redis-server with AOF in data/redis.
  * 2. SMTP: SMTP_URL when given; else a local catcher that saves each message in data/mail.
- * 3. Producer, worker and dashboard, each its own process (as in production).
- * 4. Ctrl-C: stop the apps (they drain), then the catcher, then Redis. A second Ctrl-C forces.
+ * 3. Dashboard users: with no users file, an `admin` with a random password, printed once.
+ * 4. Producer, worker and dashboard, each its own process (as in production).
+ * 5. Ctrl-C: stop the apps (they drain), then the catcher, then Redis. A second Ctrl-C forces.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isListening, RedisServer, SmtpSink } from '@errand/devservers';
 
@@ -39,6 +41,20 @@ async function startSmtp(): Promise<string> {
   smtp = await SmtpSink.start({ port, saveDir });
   console.log(`smtp:      catching mail at ${smtp.url}; each message is saved in ${saveDir}`);
   return smtp.url;
+}
+
+/** The dashboard needs a user: make `admin` (its password printed once) when there is no file. */
+async function ensureDashboardUser(): Promise<void> {
+  const file = env.DASHBOARD_USERS_FILE ?? join(root, 'config', 'dashboard-users.yaml');
+  if (existsSync(file)) return;
+  console.log(`dashboard: no users file at ${file}; adding the user "admin"`);
+  const command = join(root, 'apps', 'dashboard', 'src', 'users-command.ts');
+  const child = spawn(process.execPath, [command, 'add', 'admin', '--role', 'admin'], {
+    env: { ...env, DASHBOARD_USERS_FILE: file },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`could not create ${file} (exit ${code})`);
 }
 
 function startApp(name: string, extra: Record<string, string>) {
@@ -93,12 +109,15 @@ try {
     DASHBOARD_PORT: env.DASHBOARD_PORT ?? '3001',
     WORKER_PORT: env.WORKER_PORT ?? '3002',
   };
+  await ensureDashboardUser();
   const common = { REDIS_URL: redisUrl, SMTP_URL: smtpUrl, ...ports };
   startApp('producer', common);
   startApp('worker', common);
   startApp('dashboard', common);
   console.log(`producer:  http://127.0.0.1:${ports.PRODUCER_PORT}  (POST /v1/jobs/email)`);
-  console.log(`dashboard: http://127.0.0.1:${ports.DASHBOARD_PORT}`);
+  console.log(
+    `dashboard: http://127.0.0.1:${ports.DASHBOARD_PORT}  (log in; users: npm run dashboard:user -- list)`,
+  );
   console.log(`worker:    http://127.0.0.1:${ports.WORKER_PORT}/healthz`);
   console.log('Ctrl-C stops everything.');
 } catch (error) {

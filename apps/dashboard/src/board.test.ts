@@ -1,35 +1,31 @@
 import { jobs, jobTypes } from '@errand/contract';
-import { freePort } from '@errand/devservers';
 import { closeQueues, makeSchedules, openQueues, type Queues } from '@errand/queues';
-import {
-  type AppProcess,
-  request,
-  startApp,
-  startTestRedis,
-  type TestRedis,
-} from '@errand/testing';
+import { startTestRedis, type TestRedis } from '@errand/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  type DashboardProcess,
+  type Login,
+  logIn,
+  startDashboard,
+  testUsers,
+} from '../test/dashboard.testkit.ts';
 
 const PREFIX = 'board';
 let redis: TestRedis;
 let connection: Redis;
 let queues: Queues;
-let dashboard: AppProcess;
+let dashboard: DashboardProcess;
 let url: string;
+let viewer: Login;
 
 beforeAll(async () => {
   redis = await startTestRedis();
   connection = new Redis(redis.url);
   queues = openQueues(connection, PREFIX);
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  dashboard = startApp('dashboard', {
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: PREFIX,
-    DASHBOARD_PORT: String(port),
-  });
-  await dashboard.waitForLine('dashboard listening');
+  dashboard = await startDashboard({ REDIS_URL: redis.url, QUEUE_PREFIX: PREFIX });
+  url = dashboard.url;
+  viewer = await logIn(url, testUsers.viewer);
 });
 afterAll(async () => {
   await dashboard?.stop();
@@ -52,9 +48,9 @@ it('shows schedules as job schedulers of their queues, and exports when each fir
     },
     'api',
   );
-  const board = await request(`${url}/api/job-schedulers`);
+  const board = await viewer.fetch('/api/job-schedulers');
   expect(board.status).toBe(200);
-  expect(board.body.schedulers).toEqual([
+  expect(((await board.json()) as { schedulers: unknown[] }).schedulers).toEqual([
     expect.objectContaining({
       id: 'nightly-cleanup',
       name: 'schedule:nightly-cleanup',
@@ -63,9 +59,10 @@ it('shows schedules as job schedulers of their queues, and exports when each fir
       queueName: 'image-cleanup',
     }),
   ]);
-  const queueNames = (await request(`${url}/api/queues`)).body.queues.map(
-    (queue: { name: string }) => queue.name,
-  );
+  const { queues: listed } = (await (await viewer.fetch('/api/queues')).json()) as {
+    queues: { name: string }[];
+  };
+  const queueNames = listed.map((queue) => queue.name);
   // every queue of the contract, internal ones included (the contract test pins the list)
   expect([...queueNames].sort()).toEqual(jobTypes.map((type) => jobs[type].queue).sort());
 

@@ -1,29 +1,55 @@
-import { closeServer, listen, opsRouter } from '@errand/http';
+import { closeServer, listen } from '@errand/http';
 import { onShutdown, startupFailed } from '@errand/lifecycle';
 import { createLogger, Metrics } from '@errand/observability';
 import { closeQueues, makeSchedules, openQueues, scheduleMetrics } from '@errand/queues';
 import { connectRedis } from '@errand/redis';
-import express from 'express';
-import { boardRouter } from './board.ts';
+import { dashboardApp } from './app.ts';
+import { makeAudit } from './audit.ts';
+import { makeLoginLimits } from './auth/login-limits.ts';
+import { makeSessions } from './auth/sessions.ts';
+import { openDirectory } from './auth/users.ts';
 import { loadEnv } from './env.ts';
+import { queueMetrics } from './queue-metrics.ts';
 
 try {
-  // 1. config
+  // 1. config (the users file included: no users, no dashboard)
   const env = loadEnv(process.env);
   const logger = createLogger('dashboard', env.LOG_LEVEL);
+  const directory = await openDirectory(env.DASHBOARD_USERS_FILE, (error) =>
+    logger.error(
+      { err: error },
+      'users file: unreadable after a change; keeping the last good one',
+    ),
+  );
 
   // 2. dependencies
   const redis = await connectRedis(env.REDIS_URL, 'producer', {
     requireDurable: env.REDIS_REQUIRE_DURABLE,
     logger,
   });
-  const queues = openQueues(redis, env.QUEUE_PREFIX);
+  const prefix = env.QUEUE_PREFIX;
+  const queues = openQueues(redis, prefix);
   const metrics = new Metrics('dashboard');
-  // The one process that sees every queue exports the schedules' next and last runs.
-  scheduleMetrics(metrics, makeSchedules(redis, queues, env.QUEUE_PREFIX));
-  const app = express()
-    .use(opsRouter({ redis, metrics }))
-    .use('/', boardRouter(queues, { basePath: '/', readOnly: env.DASHBOARD_READ_ONLY }));
+  // The one process that sees every queue exports their depth and the schedules' runs.
+  queueMetrics(metrics, { queues, redis });
+  scheduleMetrics(metrics, makeSchedules(redis, queues, prefix));
+  const app = dashboardApp({
+    env,
+    redis,
+    queues,
+    metrics,
+    logger,
+    directory,
+    sessions: makeSessions(redis, prefix, {
+      idleMs: env.DASHBOARD_SESSION_IDLE_MINUTES * 60_000,
+      maxMs: env.DASHBOARD_SESSION_MAX_HOURS * 3_600_000,
+    }),
+    limits: makeLoginLimits(redis, prefix, {
+      perUser: env.DASHBOARD_LOGIN_FAILURES_PER_USER,
+      perIp: env.DASHBOARD_LOGIN_FAILURES_PER_IP,
+    }),
+    audit: makeAudit(redis, prefix, logger),
+  });
 
   // 3. start
   const server = await listen(app, env.DASHBOARD_PORT, env.DASHBOARD_HOST);

@@ -1,0 +1,97 @@
+import type { Logger } from '@errand/observability';
+import type { RequestHandler } from 'express';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { callerOf } from './auth/caller.ts';
+import { changesState } from './auth/csrf.ts';
+import { allows } from './auth/roles.ts';
+
+export interface AuditEntry {
+  at: string;
+  user: string | null;
+  role: string | null;
+  /** `retry-job`, `pause-queue`, `login`… or `<METHOD> <path>` for a request no route knows. */
+  action: string;
+  queue?: string;
+  jobId?: string;
+  status: number;
+  outcome: 'ok' | 'denied' | 'failed';
+  ip?: string;
+}
+
+/** How many entries the stream keeps (about; trimmed with `MAXLEN ~`). */
+export const AUDIT_CAPACITY = 10_000;
+
+/**
+ * Every action taken on the dashboard, as one JSON log line and one entry in a capped Redis
+ * stream that admins read at `GET /audit`. Writing never fails the request it records: an
+ * entry Redis refuses is still in the log, with the reason.
+ */
+export function makeAudit(redis: Redis, prefix: string, logger: Logger) {
+  const key = `${prefix}:dashboard:audit`;
+  return {
+    async record(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+      const full: AuditEntry = { at: new Date().toISOString(), ...entry };
+      logger.info({ audit: full }, `audit: ${full.action} by ${full.user ?? '-'}: ${full.outcome}`);
+      await redis
+        .xadd(key, 'MAXLEN', '~', AUDIT_CAPACITY, '*', 'entry', JSON.stringify(full))
+        .catch((error: Error) =>
+          logger.error({ err: error, audit: full }, 'audit: the entry did not reach Redis'),
+        );
+    },
+
+    /** The newest `count` entries, newest first. */
+    async latest(count: number): Promise<(AuditEntry & { id: string })[]> {
+      const rows = await redis.xrevrange(key, '+', '-', 'COUNT', count);
+      return rows.map(([id, fields]) => ({ id, ...JSON.parse(fields[1] ?? '{}') }));
+    },
+  };
+}
+
+export type Audit = ReturnType<typeof makeAudit>;
+
+/**
+ * Records every request that would change something, once it is answered: who, the action
+ * (named by the board's permission table, or `<METHOD> <path>`), its queue and job, the status.
+ */
+export function auditRequests(audit: Audit): RequestHandler {
+  return (req, res, next) => {
+    if (!changesState(req)) return next();
+    res.once('finish', () => {
+      const caller = callerOf(res);
+      const status = res.statusCode;
+      void audit.record({
+        user: caller?.user.name ?? null,
+        role: caller?.user.role ?? null,
+        action: caller?.action ?? `${req.method} ${req.path.slice(0, 200)}`,
+        ...(caller?.queue ? { queue: caller.queue } : {}),
+        ...(caller?.jobId ? { jobId: caller.jobId } : {}),
+        status,
+        outcome: status < 400 ? 'ok' : status === 401 || status === 403 ? 'denied' : 'failed',
+        ...(req.ip ? { ip: req.ip } : {}),
+      });
+    });
+    next();
+  };
+}
+
+const Limit = z.coerce.number().int().min(1).max(1_000).default(100);
+
+/** `GET /audit?limit=N`: the newest entries, newest first; for admins only. */
+export function auditRoute(audit: Audit): RequestHandler {
+  return async (req, res) => {
+    const caller = callerOf(res);
+    if (!caller || !allows(caller.user.role, 'admin')) {
+      res.status(403).json({ error: 'forbidden', message: 'the audit log is for admins' });
+      return;
+    }
+    const limit = Limit.safeParse(
+      typeof req.query.limit === 'string' ? req.query.limit : undefined,
+    );
+    if (!limit.success || (req.query.limit !== undefined && typeof req.query.limit !== 'string')) {
+      res.status(400).json({ error: 'invalid-parameter', message: 'limit: expected 1 to 1000' });
+      return;
+    }
+    res.json({ entries: await audit.latest(limit.data) });
+  };
+}

@@ -1,0 +1,205 @@
+import { startTestRedis, type TestRedis } from '@errand/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type DashboardProcess,
+  logIn,
+  startDashboard,
+  testUsers,
+  withSession,
+} from '../../test/dashboard.testkit.ts';
+import { readUsers, writeUsers } from './users.ts';
+
+let redis: TestRedis;
+let dashboard: DashboardProcess;
+const env = () => ({
+  REDIS_URL: redis.url,
+  QUEUE_PREFIX: 'login',
+  DASHBOARD_LOGIN_FAILURES_PER_USER: '3',
+});
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  dashboard = await startDashboard(env());
+});
+afterAll(async () => {
+  await dashboard?.stop();
+  await redis?.stop();
+});
+
+/** Post the login form as a browser would (form token, its cookie, our Origin). */
+async function postLogin(
+  url: string,
+  name: string,
+  password: string,
+  headers: Record<string, string> = {},
+) {
+  const form = await fetch(`${url}/login`, { headers });
+  const cookie = form.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+  return fetch(`${url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie,
+      origin: url,
+      ...headers,
+    },
+    body: new URLSearchParams({ name, password, csrf }),
+  });
+}
+
+const sessionCookieOf = (response: Response) =>
+  response.headers.getSetCookie().find((line) => line.startsWith('errand_session='));
+
+describe('login', () => {
+  it('sends a visitor without a session to the login page, and the API answers 401', async () => {
+    const page = await fetch(`${dashboard.url}/queue/email`, {
+      redirect: 'manual',
+      headers: { accept: 'text/html' },
+    });
+    expect([page.status, page.headers.get('location')]).toEqual([303, '/login']);
+    const api = await fetch(`${dashboard.url}/api/queues`);
+    expect(api.status).toBe(401);
+    const form = await fetch(`${dashboard.url}/login`);
+    const html = await form.text();
+    expect(html).toContain('<form method="post" action="login">');
+    expect(html).not.toMatch(/https?:\/\//); // nothing from elsewhere
+  });
+
+  it('sets an HttpOnly, SameSite=Strict session cookie on a good password, and none on a bad one', async () => {
+    const good = await postLogin(
+      dashboard.url,
+      testUsers.operator.name,
+      testUsers.operator.password,
+    );
+    expect([good.status, good.headers.get('location')]).toEqual([303, './']);
+    const cookie = sessionCookieOf(good) ?? '';
+    expect(cookie).toMatch(
+      /^errand_session=[A-Za-z0-9_-]{43}; Max-Age=43200; Path=\/; Expires=.*; HttpOnly; SameSite=Strict$/,
+    );
+    expect(cookie).not.toContain('Secure'); // plain http, no TLS proxy
+
+    for (const [name, password] of [
+      [testUsers.operator.name, 'wrong-password-1'],
+      ['nobody', 'any-password-12'],
+    ] as const) {
+      const bad = await postLogin(dashboard.url, name, password);
+      expect(bad.status).toBe(401);
+      expect(sessionCookieOf(bad)).toBeUndefined();
+      expect(await bad.text()).toContain('Wrong user name or password.');
+    }
+    await dashboard.waitForLine('"user":"otto","ip":"127.0.0.1","msg":"login failed"', 5_000);
+  });
+
+  it('refuses a user after 3 failed logins, even with the right password, while others still log in', async () => {
+    const { name, password } = testUsers.admin;
+    for (let i = 0; i < 3; i++)
+      expect((await postLogin(dashboard.url, name, 'not-it-at-all')).status).toBe(401);
+    const blocked = await postLogin(dashboard.url, name, password);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(800);
+    expect(sessionCookieOf(blocked)).toBeUndefined();
+    await dashboard.waitForLine('login refused: too many failed attempts', 5_000);
+    expect(
+      (await postLogin(dashboard.url, testUsers.viewer.name, testUsers.viewer.password)).status,
+    ).toBe(303);
+  });
+
+  it('keeps sessions in Redis: a restarted dashboard knows them; logout ends them', async () => {
+    const login = await logIn(dashboard.url, testUsers.viewer);
+    expect((await login.fetch('/api/queues')).status).toBe(200);
+    await dashboard.stop();
+    dashboard = await startDashboard(env());
+    const again = await withSession(dashboard.url, login.cookie);
+    expect(again.csrf).toBe(login.csrf);
+    expect((await again.fetch('/api/queues')).status).toBe(200);
+
+    const out = await again.fetch('/logout', { method: 'POST' });
+    expect([out.status, out.headers.get('location')]).toEqual([303, 'login']);
+    expect((await again.fetch('/api/queues')).status).toBe(401);
+  });
+
+  it('applies a change of the users file at the next request: a new role, a removed user', async () => {
+    const login = await logIn(dashboard.url, testUsers.operator);
+    const pause = () => login.fetch('/api/queues/email/pause', { method: 'PUT' });
+    expect((await pause()).status).toBe(200);
+    const users = await readUsers(dashboard.usersFile);
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the file is checked once a second
+    await writeUsers(
+      dashboard.usersFile,
+      users.map((user) => (user.name === 'otto' ? { ...user, role: 'viewer' } : user)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await pause()).status).toBe(403);
+    await writeUsers(
+      dashboard.usersFile,
+      users.filter((user) => user.name !== 'otto'),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await login.fetch('/api/queues')).status).toBe(401);
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  it('marks the cookie Secure over TLS, and takes the user from the proxy header (single sign-on)', async () => {
+    const behind = await startDashboard({
+      ...env(),
+      QUEUE_PREFIX: 'login-sso',
+      DASHBOARD_TRUSTED_PROXIES: '127.0.0.1',
+      DASHBOARD_TRUSTED_PROXY_HEADER: 'X-Forwarded-User',
+    });
+    try {
+      const tls = { 'x-forwarded-proto': 'https' };
+      const https = behind.url.replace('http:', 'https:');
+      const form = await fetch(`${behind.url}/login`, { headers: tls });
+      expect(form.headers.getSetCookie()[0]).toContain('; Secure');
+
+      const sso = await fetch(`${behind.url}/api/queues`, {
+        headers: { ...tls, 'x-forwarded-user': 'otto' },
+      });
+      expect(sso.status).toBe(200);
+      const cookie = sessionCookieOf(sso) ?? '';
+      expect(cookie).toContain('; Secure');
+      const page = await fetch(`${behind.url}/`, {
+        headers: { ...tls, 'x-forwarded-user': 'otto', cookie: cookie.split(';')[0] ?? '' },
+      }).then((response) => response.text());
+      const csrf = /<meta name="csrf-token" content="([^"]*)">/.exec(page)?.[1] ?? '';
+      expect(page).toContain('<meta name="errand-role" content="operator">');
+      const pause = await fetch(`${behind.url}/api/queues/email/pause`, {
+        method: 'PUT',
+        headers: {
+          ...tls,
+          'x-forwarded-user': 'otto',
+          origin: https,
+          'x-csrf-token': csrf,
+          cookie: cookie.split(';')[0] ?? '',
+        },
+      });
+      expect(pause.status).toBe(200);
+
+      const stranger = await fetch(`${behind.url}/api/queues`, {
+        headers: { 'x-forwarded-user': 'mallory' },
+      });
+      expect(stranger.status).toBe(401);
+    } finally {
+      await behind.stop();
+    }
+  });
+
+  it('ignores the user header from anywhere but the configured proxies', async () => {
+    const elsewhere = await startDashboard({
+      ...env(),
+      DASHBOARD_TRUSTED_PROXIES: '10.9.8.7',
+      DASHBOARD_TRUSTED_PROXY_HEADER: 'X-Forwarded-User',
+    });
+    try {
+      const forged = await fetch(`${elsewhere.url}/api/queues`, {
+        headers: { 'x-forwarded-user': 'ada' },
+      });
+      expect(forged.status).toBe(401);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+});

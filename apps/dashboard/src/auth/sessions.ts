@@ -1,0 +1,68 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+export interface Session {
+  /** The cookie's value; Redis only ever sees its hash. */
+  id: string;
+  user: string;
+  /** The token every mutating request must echo in `X-CSRF-Token`. */
+  csrf: string;
+  createdAt: number;
+}
+
+/** A session id is 256 random bits in base64url. Anything else is not one of ours. */
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Dashboard sessions in Redis, so they survive a restart and work across replicas. Each
+ * lives `idleMs` past its last request and never more than `maxMs` after the login. The key
+ * holds a hash of the id, not the id: whoever can read Redis cannot take over a session.
+ */
+export function makeSessions(
+  redis: Redis,
+  prefix: string,
+  limits: { idleMs: number; maxMs: number },
+) {
+  const keyOf = (id: string) =>
+    `${prefix}:dashboard:session:${createHash('sha256').update(id).digest('base64url')}`;
+
+  return {
+    async create(user: string): Promise<Session> {
+      const session = {
+        id: randomBytes(32).toString('base64url'),
+        user,
+        csrf: randomBytes(32).toString('base64url'),
+        createdAt: Date.now(),
+      };
+      const key = keyOf(session.id);
+      await redis
+        .multi()
+        .hset(key, { user, csrf: session.csrf, createdAt: session.createdAt })
+        .pexpire(key, limits.idleMs)
+        .exec();
+      return session;
+    },
+
+    /** The live session of a cookie value, its idle time restarted; undefined otherwise. */
+    async get(id: string | undefined): Promise<Session | undefined> {
+      if (!id || !SESSION_ID.test(id)) return undefined;
+      const key = keyOf(id);
+      const stored = await redis.hgetall(key);
+      const createdAt = Number(stored.createdAt);
+      if (!stored.user || !stored.csrf || !Number.isFinite(createdAt)) return undefined;
+      const left = createdAt + limits.maxMs - Date.now();
+      if (left <= 0) {
+        await redis.del(key);
+        return undefined;
+      }
+      await redis.pexpire(key, Math.min(limits.idleMs, left));
+      return { id, user: stored.user, csrf: stored.csrf, createdAt };
+    },
+
+    async destroy(id: string): Promise<void> {
+      if (SESSION_ID.test(id)) await redis.del(keyOf(id));
+    },
+  };
+}
+
+export type Sessions = ReturnType<typeof makeSessions>;
