@@ -80,6 +80,7 @@ export function dashboardApp(deps: DashboardDeps): Express {
     .use(securityHeaders)
     .use(opsRouter({ redis: deps.redis, metrics: deps.metrics }))
     .use('/errand', express.static(PUBLIC_DIR, { index: false, fallthrough: false }))
+    .get('/favicon.ico', (_req, res) => void res.status(204).end()) // asked for by browsers unbidden
     .use(loginRouter({ ...deps, secureCookies, sessionMaxMs }))
     .use(
       authenticate({

@@ -74,8 +74,12 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
         setCaller(res, who);
         return next();
       }
+      // Only a page the user navigates to goes to the login page; the API, the browser's
+      // own fetches (a favicon) and scripts get 401.
+      const mode = req.headers['sec-fetch-mode'];
+      const navigation = mode ? mode === 'navigate' : req.accepts(['html', 'json']) === 'html';
       const page = !req.path.startsWith('/api/') && req.path !== '/audit';
-      if (req.method === 'GET' && page && req.accepts(['html', 'json']) === 'html') {
+      if (req.method === 'GET' && page && navigation) {
         return res.redirect(303, `${req.baseUrl}/login`);
       }
       res.status(401).json({ error: 'unauthorized', message: 'log in first (POST /login)' });

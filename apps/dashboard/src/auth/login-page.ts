@@ -17,6 +17,7 @@ export function loginPage(options: { token: string; name?: string; error?: strin
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="robots" content="noindex">
   <title>Errand · sign in</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="errand/login.css">
 </head>
 <body>

@@ -22,6 +22,7 @@ export interface LoginOptions {
 }
 
 const LOGIN_FORM_MS = 60 * 60 * 1000;
+const FORM_TOKEN = /^[A-Za-z0-9_-]{32}$/;
 
 /**
  * `GET /login` (the form) and `POST /login`. The form carries a token that must match its
@@ -32,7 +33,10 @@ export function loginRouter(options: LoginOptions): Router {
   const { directory, sessions, limits, audit, logger } = options;
 
   const showForm = (req: Request, res: Response, status = 200, name?: string, error?: string) => {
-    const token = randomBytes(24).toString('base64url');
+    // A form token the browser holds already is kept: the browser's own requests (the
+    // favicon, a second tab) must not replace the token of a form it is about to post.
+    const held = cookieOf(req, LOGIN_COOKIE);
+    const token = held && FORM_TOKEN.test(held) ? held : randomBytes(24).toString('base64url');
     res
       .status(status)
       .cookie(LOGIN_COOKIE, token, cookieOptions(req, options.secureCookies, LOGIN_FORM_MS))
