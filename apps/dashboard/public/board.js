@@ -1,9 +1,22 @@
 // Errand's additions to Bull Board's page: the CSRF token on every request that changes
-// something, and a bar with the user, their role, the audit log (admins) and log out.
+// something; on reads, whether the user did anything in the last minute (the page polls by
+// itself, and only the user's own activity keeps the session from going idle); a bar with
+// the user, their role, the audit log (admins) and log out.
 (() => {
   const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? '';
   const token = meta('csrf-token');
   const changes = (method) => !/^(GET|HEAD|OPTIONS)$/i.test(method || 'GET');
+  let lastInput = Date.now();
+  for (const type of ['pointerdown', 'keydown', 'wheel', 'touchstart']) {
+    addEventListener(
+      type,
+      () => {
+        lastInput = Date.now();
+      },
+      { capture: true, passive: true },
+    );
+  }
+  const active = () => Date.now() - lastInput < 60_000;
 
   const open = XMLHttpRequest.prototype.open;
   const send = XMLHttpRequest.prototype.send;
@@ -13,14 +26,16 @@
   };
   XMLHttpRequest.prototype.send = function (body) {
     if (changes(this.errandMethod)) this.setRequestHeader('X-CSRF-Token', token);
+    else if (active()) this.setRequestHeader('X-Errand-Active', '1');
     return send.call(this, body);
   };
   const originalFetch = window.fetch;
   window.fetch = (input, init = {}) => {
     const method = init.method ?? (input instanceof Request ? input.method : 'GET');
-    if (!changes(method)) return originalFetch(input, init);
+    if (!changes(method) && !active()) return originalFetch(input, init);
     const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : {}));
-    headers.set('X-CSRF-Token', token);
+    if (changes(method)) headers.set('X-CSRF-Token', token);
+    else headers.set('X-Errand-Active', '1');
     return originalFetch(input, { ...init, headers });
   };
 

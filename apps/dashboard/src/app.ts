@@ -88,7 +88,7 @@ export function dashboardApp(deps: DashboardDeps): Express {
         secureCookies,
         sessionMaxMs,
         ...(env.DASHBOARD_TRUSTED_PROXY_HEADER
-          ? { proxy: { header: env.DASHBOARD_TRUSTED_PROXY_HEADER, addresses: proxies } }
+          ? { proxyHeader: env.DASHBOARD_TRUSTED_PROXY_HEADER }
           : {}),
       }),
     )
@@ -97,7 +97,7 @@ export function dashboardApp(deps: DashboardDeps): Express {
     .use(csrf)
     .post('/logout', logout({ sessions: deps.sessions, secureCookies }))
     .get('/audit', auditRoute(deps.audit))
-    .use(boardRouter(deps.queues, logger));
+    .use(boardRouter(deps.queues, logger, { trustProxy: proxies.length > 0 ? proxies : false }));
   app.use(((error, req, res, _next) => {
     const status = typeof error?.status === 'number' && error.status < 500 ? error.status : 0;
     if (status) {

@@ -1,6 +1,7 @@
+import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import { createLogger } from '@errand/observability';
-import { startTestRedis, type TestRedis } from '@errand/testing';
+import { eventually, startTestRedis, type TestRedis } from '@errand/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -96,12 +97,43 @@ describe('the audit log', () => {
     expect(Date.parse(String(entries[0]?.at))).toBeGreaterThan(Date.now() - 60_000);
     await dashboard.waitForLine('"msg":"audit: obliterate-queue by otto: denied"', 5_000);
 
+    // a client that hangs up before the answer (here: mid-body) is still on record
+    const { port } = new URL(dashboard.url);
+    const hangUp = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'PUT',
+      path: '/api/queues/image/pause',
+      headers: {
+        cookie: operator.cookie,
+        origin: dashboard.url,
+        'x-csrf-token': operator.csrf,
+        'content-type': 'application/json',
+        'content-length': '100',
+      },
+    });
+    hangUp.on('error', () => {}); // the hang-up is the point
+    hangUp.flushHeaders();
+    setTimeout(() => hangUp.destroy(), 300);
+    const recorded = await eventually(async () => {
+      const { entries: latest } = (await (await admin.fetch('/audit?limit=1')).json()) as {
+        entries: Record<string, unknown>[];
+      };
+      return latest[0]?.status === 499 ? latest[0] : undefined;
+    });
+    expect(recorded).toMatchObject({
+      user: 'otto',
+      role: 'operator',
+      action: 'PUT /api/queues/image/pause',
+      outcome: 'aborted',
+    });
+
     expect((await operator.fetch('/audit')).status).toBe(403);
     expect((await admin.fetch('/audit?limit=5000')).status).toBe(400);
     expect((await admin.fetch('/audit?limit=1&limit=2')).status).toBe(400);
   });
 
-  it('keeps a capped stream, and a Redis that refuses an entry does not fail the action', async () => {
+  it('keeps a capped stream; an entry Redis refuses is still logged, and recording it does not throw', async () => {
     const connection = new Redis(redis.url);
     const lines: string[] = [];
     const logger = createLogger(

@@ -15,7 +15,8 @@ export interface AuditEntry {
   queue?: string;
   jobId?: string;
   status: number;
-  outcome: 'ok' | 'denied' | 'failed';
+  /** `aborted`: the client hung up before the answer (status 499); the action may have run. */
+  outcome: 'ok' | 'denied' | 'failed' | 'aborted';
   ip?: string;
 }
 
@@ -57,20 +58,37 @@ export type Audit = ReturnType<typeof makeAudit>;
 export function auditRequests(audit: Audit): RequestHandler {
   return (req, res, next) => {
     if (!changesState(req)) return next();
-    res.once('finish', () => {
+    // Read now: further in, Bull Board's own app reads the request with its own settings.
+    const ip = req.ip;
+    const path = req.path.slice(0, 200);
+    let recorded = false;
+    // A response that finished, or a client that hung up first (the action may still run):
+    // either way, one entry.
+    const record = () => {
+      if (recorded) return;
+      recorded = true;
       const caller = callerOf(res);
-      const status = res.statusCode;
+      const aborted = !res.writableFinished;
+      const status = aborted ? 499 : res.statusCode;
       void audit.record({
         user: caller?.user.name ?? null,
         role: caller?.user.role ?? null,
-        action: caller?.action ?? `${req.method} ${req.path.slice(0, 200)}`,
+        action: caller?.action ?? `${req.method} ${path}`,
         ...(caller?.queue ? { queue: caller.queue } : {}),
         ...(caller?.jobId ? { jobId: caller.jobId } : {}),
         status,
-        outcome: status < 400 ? 'ok' : status === 401 || status === 403 ? 'denied' : 'failed',
-        ...(req.ip ? { ip: req.ip } : {}),
+        outcome: aborted
+          ? 'aborted'
+          : status < 400
+            ? 'ok'
+            : status === 401 || status === 403
+              ? 'denied'
+              : 'failed',
+        ...(ip ? { ip } : {}),
       });
-    });
+    };
+    res.once('finish', record);
+    res.once('close', record);
     next();
   };
 }

@@ -207,6 +207,12 @@ describe('cookies and paths, given hostile input', () => {
     ['GET', `/api/queues/email/${'9'.repeat(5_000)}`, 404],
     ['GET', '/api/queues/email/%00', 404],
     ['GET', '/audit', 403],
+    // Bull Board's paging numbers: bounded before they reach Redis
+    ['GET', '/api/queues?activeQueue=email&status=failed&page=1e300', 400],
+    ['GET', '/api/queues?activeQueue=email&status=failed&page=0', 400],
+    ['GET', '/api/queues?activeQueue=email&status=failed&jobsPerPage=100000000000', 400],
+    ['GET', '/api/queues?activeQueue=email&status=failed&jobsPerPage=-5', 400],
+    ['GET', '/api/queues?activeQueue=email&status=failed&page=2&jobsPerPage=50', 200],
     ['GET', '/audit/../api/queues', 404], // no route of that name: paths are not re-read
   ];
   it.each(paths)('answers %s %s for a viewer with %i, never 500', async (method, path, status) => {

@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Logger } from '@errand/observability';
 import type { Queues } from '@errand/queues';
-import type { RequestHandler, Response } from 'express';
+import type { Express, RequestHandler, Response } from 'express';
 import { callerByHeaders, callerOf } from './auth/caller.ts';
 import { permissionOf } from './auth/permissions.ts';
 import { allows } from './auth/roles.ts';
@@ -33,8 +33,31 @@ export function permissionHook(logger: Logger): Hooks['before'] {
     if (!allows(caller.user.role, permission.role)) {
       return { allow: false, status: 403, message: `needs the ${permission.role} role` };
     }
+    const badNumber = outOfBounds(request.query);
+    if (badNumber) return { allow: false, status: 400, message: badNumber };
     return { allow: true };
   };
+}
+
+/**
+ * Bull Board takes its paging numbers as they come: `page=1e300` reaches Redis (a 500) and
+ * `jobsPerPage=1e11` reads every job. Numbers within these bounds only.
+ */
+const QUERY_BOUNDS: Record<string, number> = {
+  page: 100_000,
+  jobsPerPage: 1_000,
+  depth: 100,
+  maxChildren: 1_000,
+};
+
+function outOfBounds(query: Record<string, unknown> | undefined): string | undefined {
+  for (const [name, max] of Object.entries(QUERY_BOUNDS)) {
+    const value = query?.[name];
+    if (value === undefined) continue;
+    const number = typeof value === 'string' && /^\d{1,7}$/.test(value) ? Number(value) : 0;
+    if (number < 1 || number > max) return `${name}: expected a whole number from 1 to ${max}`;
+  }
+  return undefined;
 }
 
 /** Bull Board's page, made to work offline and to know its user: the CDN fonts link goes,
@@ -96,11 +119,18 @@ export function makeBoard(
 
 /** Bull Board twice: read-only for viewers (no buttons to press), with its actions for
  * operators and admins. */
-export function boardRouter(queues: Queues, logger: Logger): RequestHandler {
+export function boardRouter(
+  queues: Queues,
+  logger: Logger,
+  options: { trustProxy: string[] | false },
+): RequestHandler {
   const board = (readOnlyMode: boolean) => {
     const adapter = new PageAdapter();
     makeBoard(queues, logger, { readOnlyMode, adapter });
-    return adapter.getRouter() as RequestHandler;
+    // Bull Board's app reads the request with its own settings: the same as ours.
+    return (adapter.getRouter() as Express)
+      .set('trust proxy', options.trustProxy)
+      .disable('x-powered-by') as unknown as RequestHandler;
   };
   const forViewers = board(true);
   const forOthers = board(false);

@@ -18,7 +18,7 @@ try {
   const directory = await openDirectory(env.DASHBOARD_USERS_FILE, (error) =>
     logger.error(
       { err: error },
-      'users file: unreadable after a change; keeping the last good one',
+      'users file: could not re-read it (gone: no users now; invalid: the last good list stays)',
     ),
   );
 

@@ -24,6 +24,10 @@ class UsageError extends Error {}
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function readStdinLine(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new UsageError("--password-stdin reads a pipe, not a terminal: echo '…' | npm run …");
+  }
+  process.stdin.setEncoding('utf8');
   let text = '';
   for await (const chunk of process.stdin) {
     text += chunk;

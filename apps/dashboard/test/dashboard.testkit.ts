@@ -42,13 +42,15 @@ export type DashboardProcess = AppProcess & { url: string; usersFile: string };
 
 /**
  * A dashboard process on a free port with a users file of `users` (one per role unless
- * told otherwise), once it listens. `stop()` also deletes the users file.
+ * told otherwise), once it listens. `stop()` also deletes the users file it wrote.
  */
 export async function startDashboard(
   env: Record<string, string>,
   users: readonly TestUser[] = Object.values(testUsers),
 ): Promise<DashboardProcess> {
-  const file = await writeTestUsers(users);
+  // a users file of the caller's own (DASHBOARD_USERS_FILE in env) is theirs to keep
+  const given = env.DASHBOARD_USERS_FILE;
+  const file = given ? { path: given, remove: async () => {} } : await writeTestUsers(users);
   const port = await freePort();
   const app = startApp('dashboard', {
     DASHBOARD_USERS_FILE: file.path,

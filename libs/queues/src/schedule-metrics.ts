@@ -14,11 +14,15 @@ const RAN = new Set(['completed', 'failed']);
 export function scheduleMetrics(metrics: Metrics, schedules: Schedules) {
   let reading: Promise<Awaited<ReturnType<Schedules['list']>>> | undefined;
   const read = () => {
-    reading ??= schedules.list().finally(() => {
-      setTimeout(() => {
-        reading = undefined;
-      }, 1_000);
-    });
+    // Redis unreadable: no samples (errand_redis_up says why), never a failed scrape.
+    reading ??= schedules
+      .list()
+      .catch(() => [])
+      .finally(() => {
+        setTimeout(() => {
+          reading = undefined;
+        }, 1_000);
+      });
     return reading;
   };
   metrics.gauge({
@@ -39,7 +43,8 @@ export function scheduleMetrics(metrics: Metrics, schedules: Schedules) {
     async collect() {
       this.reset();
       for (const s of await read()) {
-        const ran = (await schedules.store.history(s.id)).find((run) => RAN.has(run.state));
+        const history = await schedules.store.history(s.id).catch(() => []);
+        const ran = history.find((run) => RAN.has(run.state));
         if (ran) this.set({ schedule: s.id }, seconds(ran.firedAt));
       }
     },

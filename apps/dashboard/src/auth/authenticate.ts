@@ -2,7 +2,7 @@ import type { Logger } from '@errand/observability';
 import type { Request, RequestHandler, Response } from 'express';
 import { setCaller } from './caller.ts';
 import { cookieOf, cookieOptions, SESSION_COOKIE } from './cookies.ts';
-import type { Session, Sessions } from './sessions.ts';
+import { credentialsOf, type Session, type Sessions } from './sessions.ts';
 import { type Directory, USER_NAME, type User } from './users.ts';
 
 export interface AuthenticateOptions {
@@ -11,11 +11,25 @@ export interface AuthenticateOptions {
   logger: Logger;
   secureCookies: boolean;
   sessionMaxMs: number;
-  /** Single sign-on: the header a trusted proxy names the user in, and those proxies. */
-  proxy?: { header: string; addresses: readonly string[] };
+  /**
+   * Single sign-on: the header a trusted proxy names the user in. Which proxies are trusted
+   * is the app's `trust proxy` setting, the same that decides whether X-Forwarded-For counts.
+   */
+  proxyHeader?: string;
 }
 
-const plainAddress = (address: string | undefined) => address?.replace(/^::ffff:/, '') ?? '';
+/** Whether the request comes straight from a proxy the app trusts. */
+const fromTrustedProxy = (req: Request) => {
+  const trusted = req.app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+  return !!req.socket.remoteAddress && trusted(req.socket.remoteAddress, 0);
+};
+
+/**
+ * A request the user made, which restarts the session's idle time, as opposed to the board
+ * polling its API by itself (its script marks the polls made within a minute of input).
+ */
+const byTheUser = (req: Request) =>
+  req.method !== 'GET' || !req.path.startsWith('/api/') || req.headers['x-errand-active'] === '1';
 
 /**
  * Everything behind this needs a user: a session cookie, or (with single sign-on) a user
@@ -23,7 +37,7 @@ const plainAddress = (address: string | undefined) => address?.replace(/^::ffff:
  * The role is read from the users file at each request, so a change there applies at once.
  */
 export function authenticate(options: AuthenticateOptions): RequestHandler {
-  const { directory, sessions, proxy } = options;
+  const { directory, sessions, proxyHeader } = options;
 
   const viaProxy = async (req: Request, res: Response, name: string) => {
     const user = USER_NAME.test(name) ? await directory.find(name) : undefined;
@@ -34,9 +48,9 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
       );
       return undefined;
     }
-    let session = await sessions.get(cookieOf(req, SESSION_COOKIE));
-    if (session?.user !== user.name) {
-      session = await sessions.create(user.name);
+    let session = await sessions.get(cookieOf(req, SESSION_COOKIE), byTheUser(req));
+    if (session?.user !== user.name || session.credentials !== credentialsOf(user)) {
+      session = await sessions.create(user.name, credentialsOf(user));
       res.cookie(
         SESSION_COOKIE,
         session.id,
@@ -50,18 +64,13 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
     req: Request,
     res: Response,
   ): Promise<{ user: User; session: Session } | undefined> => {
-    const named = proxy && req.headers[proxy.header];
-    if (
-      typeof named === 'string' &&
-      proxy?.addresses.includes(plainAddress(req.socket.remoteAddress))
-    ) {
-      return viaProxy(req, res, named);
-    }
-    const session = await sessions.get(cookieOf(req, SESSION_COOKIE));
+    const named = proxyHeader && req.headers[proxyHeader];
+    if (typeof named === 'string' && fromTrustedProxy(req)) return viaProxy(req, res, named);
+    const session = await sessions.get(cookieOf(req, SESSION_COOKIE), byTheUser(req));
     if (!session) return undefined;
     const user = await directory.find(session.user);
-    if (!user) {
-      await sessions.destroy(session.id); // removed from the users file
+    if (!user || session.credentials !== credentialsOf(user)) {
+      await sessions.destroy(session.id); // removed from the users file, or a new password
       return undefined;
     }
     return { user, session };

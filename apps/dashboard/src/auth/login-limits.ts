@@ -4,10 +4,11 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 const WINDOW_S = 15 * 60;
 
 /**
- * Failed logins, counted per user name and per client address over 15 minutes. Past either
- * limit, logins are refused before the password is even checked, until the window ends. A
- * good login clears its user's count (not its address's: one address guessing many names
- * stays limited).
+ * Login attempts, counted per user name and per client address over 15 minutes. An attempt
+ * is counted before its password is checked, so parallel guesses cannot slip past the limit
+ * while the slow check runs; a good login gives its attempts back (its user's count is
+ * cleared, its address's attempt refunded). Past either limit, logins are refused until the
+ * window ends.
  */
 export function makeLoginLimits(
   redis: Redis,
@@ -17,7 +18,7 @@ export function makeLoginLimits(
   const limiter = (name: string, points: number) =>
     new RateLimiterRedis({
       storeClient: redis,
-      keyPrefix: `${prefix}:dashboard:login-failures:${name}`,
+      keyPrefix: `${prefix}:dashboard:login-attempts:${name}`,
       points,
       duration: WINDOW_S,
       blockDuration: WINDOW_S,
@@ -25,25 +26,24 @@ export function makeLoginLimits(
     });
   const byUser = limiter('user', limits.perUser);
   const byIp = limiter('ip', limits.perIp);
-  const userKey = (name: string) => name.toLowerCase().slice(0, 128);
+  const userKey = (name: string) => name.normalize('NFKC').toLowerCase().slice(0, 128);
 
   return {
-    /** Milliseconds until a login may be tried again, or 0 when it may be now. */
-    async waitMs(name: string, ip: string): Promise<number> {
-      const [user, address] = await Promise.all([byUser.get(userKey(name)), byIp.get(ip)]);
-      const over = (res: RateLimiterRes | null, points: number) =>
-        res && res.consumedPoints >= points ? res.msBeforeNext : 0;
-      return Math.max(over(user, limits.perUser), over(address, limits.perIp));
-    },
-    async failed(name: string, ip: string): Promise<void> {
+    /** Count an attempt; the milliseconds to wait when over a limit, else 0. */
+    async attempt(name: string, ip: string): Promise<number> {
       const consume = (limit: RateLimiterRedis, key: string) =>
-        limit.consume(key).catch((reason: unknown) => {
-          if (!(reason instanceof RateLimiterRes)) throw reason; // Redis, not the limit
-        });
-      await Promise.all([consume(byUser, userKey(name)), consume(byIp, ip)]);
+        limit.consume(key).then(
+          () => 0,
+          (reason: unknown) => {
+            if (reason instanceof RateLimiterRes) return Math.max(1, reason.msBeforeNext);
+            throw reason; // Redis, not the limit
+          },
+        );
+      const waits = await Promise.all([consume(byUser, userKey(name)), consume(byIp, ip)]);
+      return Math.max(...waits);
     },
-    async succeeded(name: string): Promise<void> {
-      await byUser.delete(userKey(name));
+    async succeeded(name: string, ip: string): Promise<void> {
+      await Promise.all([byUser.delete(userKey(name)), byIp.reward(ip, 1)]);
     },
   };
 }

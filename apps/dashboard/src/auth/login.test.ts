@@ -1,12 +1,16 @@
+import { rm } from 'node:fs/promises';
+import { get } from 'node:http';
 import { startTestRedis, type TestRedis } from '@errand/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   type DashboardProcess,
   logIn,
   startDashboard,
   testUsers,
   withSession,
+  writeTestUsers,
 } from '../../test/dashboard.testkit.ts';
+import { hashPassword } from './passwords.ts';
 import { readUsers, writeUsers } from './users.ts';
 
 let redis: TestRedis;
@@ -49,16 +53,25 @@ async function postLogin(
   });
 }
 
+/** A GET as a browser sends it (fetch would set its own Sec-Fetch-Mode). */
+function navigate(url: string, mode = 'navigate') {
+  return new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+    get(url, { headers: { accept: 'text/html', 'sec-fetch-mode': mode } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+    }).on('error', reject);
+  });
+}
+
 const sessionCookieOf = (response: Response) =>
   response.headers.getSetCookie().find((line) => line.startsWith('errand_session='));
 
 describe('login', () => {
   it('sends a visitor without a session to the login page, and the API answers 401', async () => {
-    const page = await fetch(`${dashboard.url}/queue/email`, {
-      redirect: 'manual',
-      headers: { accept: 'text/html' },
-    });
-    expect([page.status, page.headers.get('location')]).toEqual([303, '/login']);
+    const page = await navigate(`${dashboard.url}/queue/email`);
+    expect([page.status, page.location]).toEqual([303, '/login']);
+    // a browser's own fetch (a favicon, a script) is no navigation: no redirect
+    expect((await navigate(`${dashboard.url}/static/x.png`, 'no-cors')).status).toBe(401);
     const api = await fetch(`${dashboard.url}/api/queues`);
     expect(api.status).toBe(401);
     const form = await fetch(`${dashboard.url}/login`);
@@ -94,13 +107,19 @@ describe('login', () => {
 
   it('refuses a user after 3 failed logins, even with the right password, while others still log in', async () => {
     const { name, password } = testUsers.admin;
-    for (let i = 0; i < 3; i++)
-      expect((await postLogin(dashboard.url, name, 'not-it-at-all')).status).toBe(401);
+    // at once, so that every guess is in flight before any is checked
+    const guesses = await Promise.all(
+      Array.from({ length: 10 }, () => postLogin(dashboard.url, name, 'not-it-at-all')),
+    );
+    expect(guesses.map((guess) => guess.status).sort()).toEqual([
+      ...Array(3).fill(401),
+      ...Array(7).fill(429),
+    ]);
     const blocked = await postLogin(dashboard.url, name, password);
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(800);
     expect(sessionCookieOf(blocked)).toBeUndefined();
-    await dashboard.waitForLine('login refused: too many failed attempts', 5_000);
+    await dashboard.waitForLine('login refused: too many attempts', 5_000);
     expect(
       (await postLogin(dashboard.url, testUsers.viewer.name, testUsers.viewer.password)).status,
     ).toBe(303);
@@ -109,8 +128,17 @@ describe('login', () => {
   it('keeps sessions in Redis: a restarted dashboard knows them; logout ends them', async () => {
     const login = await logIn(dashboard.url, testUsers.viewer);
     expect((await login.fetch('/api/queues')).status).toBe(200);
+    // the same users (a new file would hash the passwords anew: a new password ends sessions)
+    const users = await readUsers(dashboard.usersFile);
     await dashboard.stop();
-    dashboard = await startDashboard(env());
+    const kept = await writeTestUsers([]);
+    await writeUsers(kept.path, users);
+    dashboard = await startDashboard({ ...env(), DASHBOARD_USERS_FILE: kept.path });
+    onTestFinished(async () => {
+      await dashboard.stop();
+      dashboard = await startDashboard(env());
+      await kept.remove();
+    });
     const again = await withSession(dashboard.url, login.cookie);
     expect(again.csrf).toBe(login.csrf);
     expect((await again.fetch('/api/queues')).status).toBe(200);
@@ -138,6 +166,27 @@ describe('login', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect((await login.fetch('/api/queues')).status).toBe(401);
+    await writeUsers(dashboard.usersFile, users);
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // read back before the next test
+  });
+
+  it('ends the sessions of a user whose password changed, and everyone’s when the file is gone', async () => {
+    const vera = await logIn(dashboard.url, testUsers.viewer);
+    const otto = await logIn(dashboard.url, testUsers.operator);
+    const users = await readUsers(dashboard.usersFile);
+    const newHash = await hashPassword('a brand new password');
+    const changed = users.map((user) =>
+      user.name === 'vera' ? { ...user, password: newHash } : user,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await writeUsers(dashboard.usersFile, changed);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await vera.fetch('/api/queues')).status).toBe(401);
+    expect((await otto.fetch('/api/queues')).status).toBe(200);
+    await rm(dashboard.usersFile);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await otto.fetch('/api/queues')).status).toBe(401);
+    await writeUsers(dashboard.usersFile, users);
   });
 });
 
@@ -171,12 +220,15 @@ describe('behind a trusted proxy', () => {
         headers: {
           ...tls,
           'x-forwarded-user': 'otto',
+          'x-forwarded-for': '203.0.113.9',
           origin: https,
           'x-csrf-token': csrf,
           cookie: cookie.split(';')[0] ?? '',
         },
       });
       expect(pause.status).toBe(200);
+      await behind.waitForLine('"msg":"audit: pause-queue by otto: ok"', 5_000);
+      expect(behind.output()).toMatch(/"action":"pause-queue".*"ip":"203\.0\.113\.9"/);
 
       const stranger = await fetch(`${behind.url}/api/queues`, {
         headers: { 'x-forwarded-user': 'mallory' },

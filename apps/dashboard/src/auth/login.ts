@@ -8,7 +8,7 @@ import { sameOrigin } from './csrf.ts';
 import type { LoginLimits } from './login-limits.ts';
 import { loginPage } from './login-page.ts';
 import { decoyHash, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
-import type { Sessions } from './sessions.ts';
+import { credentialsOf, type Sessions } from './sessions.ts';
 import { type Directory, USER_NAME } from './users.ts';
 
 export interface LoginOptions {
@@ -64,38 +64,32 @@ export function loginRouter(options: LoginOptions): Router {
       return showForm(req, res, 400, undefined, 'The user name or the password is too long.');
     }
     const ip = req.ip ?? 'unknown';
-    const safeName = USER_NAME.test(name) ? name : null; // what logs may repeat
-    const waitMs = await limits.waitMs(name, ip);
+    const waitMs = await limits.attempt(name, ip);
     if (waitMs > 0) {
-      logger.warn({ user: safeName, ip }, 'login refused: too many failed attempts');
+      logger.warn({ ip }, 'login refused: too many attempts');
       res.set('Retry-After', String(Math.ceil(waitMs / 1000)));
-      return showForm(
-        req,
-        res,
-        429,
-        safeName ?? undefined,
-        'Too many failed logins. Wait and try again.',
-      );
+      return showForm(req, res, 429, undefined, 'Too many failed logins. Wait and try again.');
     }
-    const user = safeName ? await directory.find(safeName) : undefined;
+    const user = USER_NAME.test(name) ? await directory.find(name) : undefined;
     const ok = user?.password
       ? await verifyPassword(password, user.password)
       : await verifyPassword(password, decoyHash).then(() => false);
     if (!user || !ok) {
-      await limits.failed(name, ip);
-      logger.warn({ user: safeName, ip }, 'login failed');
+      // A name no user has is not repeated: people type their password there by mistake.
+      const known = user ? user.name : null;
+      logger.warn({ user: known, ip }, 'login failed');
       await audit.record({
-        user: safeName,
+        user: known,
         role: null,
         action: 'login',
         status: 401,
         outcome: 'denied',
         ip,
       });
-      return showForm(req, res, 401, safeName ?? undefined, 'Wrong user name or password.');
+      return showForm(req, res, 401, undefined, 'Wrong user name or password.');
     }
-    await limits.succeeded(name);
-    const session = await sessions.create(user.name);
+    await limits.succeeded(name, ip);
+    const session = await sessions.create(user.name, credentialsOf(user));
     await audit.record({
       user: user.name,
       role: user.role,

@@ -35,8 +35,15 @@ export async function hashPassword(password: string): Promise<string> {
 const HASH =
   /^scrypt\$(\d{1,8})\$(\d{1,3})\$(\d{1,3})\$([A-Za-z0-9_-]{16,64})\$([A-Za-z0-9_-]{32,128})$/;
 
+/** A cost scrypt accepts and a login can afford: N a power of two up to 2^20, small r and p. */
+const sensibleCost = ({ N, r, p }: { N: number; r: number; p: number }) =>
+  N >= 2 && N <= 2 ** 20 && (N & (N - 1)) === 0 && r >= 1 && r <= 32 && p >= 1 && p <= 16;
+
 /** Whether `value` has the shape of a hash `hashPassword` writes (checked when the file is read). */
-export const isPasswordHash = (value: string) => HASH.test(value);
+export const isPasswordHash = (value: string) => {
+  const match = HASH.exec(value);
+  return !!match && sensibleCost({ N: Number(match[1]), r: Number(match[2]), p: Number(match[3]) });
+};
 
 /** Whether `password` matches `hash`, in constant time. A hash of another shape never matches. */
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
@@ -45,9 +52,13 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
   const [, n, r, p, salt, expected] = match as unknown as string[];
   const want = Buffer.from(expected ?? '', 'base64url');
   const cost = { N: Number(n), r: Number(r), p: Number(p) };
-  if (cost.N > 2 ** 20 || cost.r > 32 || cost.p > 16) return false; // a hostile file's cost
-  const key = await derive(password, Buffer.from(salt ?? '', 'base64url'), cost);
-  return key.length === want.length && timingSafeEqual(key, want);
+  if (!sensibleCost(cost)) return false; // a hand-edited or hostile file
+  try {
+    const key = await derive(password, Buffer.from(salt ?? '', 'base64url'), cost);
+    return key.length === want.length && timingSafeEqual(key, want);
+  } catch {
+    return false;
+  }
 }
 
 /** A hash of nothing anyone knows: verified against when the user does not exist, so that

@@ -25,13 +25,14 @@ type ApiRoutes = Parameters<ExpressAdapter['setApiRoutes']>[0];
 function registeredRoutes(
   queues: Queues,
   withHistory = false,
-): { method: string; route: string }[] {
-  const seen: { method: string; route: string }[] = [];
+): { method: string; route: string; array: boolean }[] {
+  const seen: { method: string; route: string; array: boolean }[] = [];
   class Recording extends ExpressAdapter {
     override setApiRoutes(routes: ApiRoutes): ExpressAdapter {
       for (const { method, route } of routes) {
+        const array = Array.isArray(method) || Array.isArray(route);
         for (const m of [method].flat())
-          for (const r of [route].flat()) seen.push({ method: m, route: r });
+          for (const r of [route].flat()) seen.push({ method: m, route: r, array });
       }
       return super.setApiRoutes(routes);
     }
@@ -83,6 +84,9 @@ describe('the permission table', () => {
   it('names every route Bull Board registers, and no route it does not', () => {
     const routes = registeredRoutes(queues, true).map(({ method, route }) => `${method} ${route}`);
     expect(routes.length).toBeGreaterThan(30);
+    // Bull Board's hook sees only the first method and route of a route declared with
+    // several: the table could then not tell them apart
+    expect(registeredRoutes(queues, true).filter(({ array }) => array)).toEqual([]);
     expect(routes.filter((key) => !(key in permissions))).toEqual([]);
     expect(Object.keys(permissions).filter((key) => !routes.includes(key))).toEqual([]);
   });
@@ -126,8 +130,11 @@ describe('the running dashboard', () => {
             ? {}
             : { headers: { 'content-type': 'application/json' }, body: '{}' }),
         });
-        if (!allowed && response.status !== 403)
-          refused.push(`${role} ${method} ${route}: ${response.status}`);
+        const body = await response.text();
+        // refused by the role check itself, not by anything before it (CSRF, login)
+        if (!allowed && (response.status !== 403 || !body.includes(`needs the ${least} role`))) {
+          refused.push(`${role} ${method} ${route}: ${response.status} ${body.slice(0, 100)}`);
+        }
         if (allowed && [401, 403].includes(response.status))
           wronglyRefused.push(`${role} ${method} ${route}`);
       }

@@ -27,6 +27,11 @@ describe('readUsers', () => {
       /user "ada" password: expected an scrypt hash/,
     ],
     [
+      'a hash of an impossible cost',
+      'users: [{ name: ada, role: admin, password: "scrypt$1000$0$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }]',
+      /user "ada" password: expected an scrypt hash/,
+    ],
+    [
       'an unknown role',
       `users: [{ name: ada, role: root, password: "${hash}" }]`,
       /user "ada" role: /,
@@ -65,6 +70,8 @@ describe('passwords', () => {
     expect(await verifyPassword('Grüße aus Koln', hash)).toBe(false);
     expect(await verifyPassword('x'.repeat(2_000), hash)).toBe(false);
     expect(await verifyPassword('Grüße aus Köln', hash.replace('32768', '2097152'))).toBe(false);
+    expect(await verifyPassword('Grüße aus Köln', hash.replace('32768', '1000'))).toBe(false); // no throw
+    expect(await verifyPassword('Grüße aus Köln', hash.replace('$8$', '$0$'))).toBe(false);
   });
 });
 

@@ -82,28 +82,30 @@ export async function writeUsers(path: string, users: User[]): Promise<void> {
  * The users the dashboard knows, re-read when the file changes (checked at most once a
  * second), so `npm run dashboard:user` takes effect without a restart: a removed user's
  * sessions stop working, a changed role applies at the next request. A file that turns
- * invalid keeps the last good list (and says so through `onReloadError`).
+ * invalid keeps the last good list (and says so through `onReloadError`); a file that is
+ * gone leaves no user at all: deleting it locks everyone out rather than nobody.
  */
 export async function openDirectory(
   path: string,
   onReloadError: (error: Error) => void,
 ): Promise<Directory> {
-  const mtimeOf = () =>
+  const versionOf = () =>
     stat(path).then(
-      (file) => file.mtimeMs,
-      () => -1,
+      (file) => `${file.ino}:${file.size}:${file.mtimeMs}`,
+      () => 'gone',
     );
-  let mtime = await mtimeOf();
+  let version = await versionOf();
   let users = byName(await readUsers(path));
   let checkedAt = Date.now();
   let reload: Promise<void> | undefined;
   const refresh = async () => {
-    const changed = await mtimeOf();
-    if (changed === mtime) return;
-    mtime = changed;
+    const now = await versionOf();
+    if (now === version) return;
+    version = now;
     try {
       users = byName(await readUsers(path));
     } catch (error) {
+      if (now === 'gone') users = new Map();
       onReloadError(error as Error);
     }
   };
