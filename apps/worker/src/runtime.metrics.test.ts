@@ -59,6 +59,13 @@ it('records completed and failed jobs in BullMQ metrics', async () => {
   const queue = new Queue(jobs.analytics.queue, { connection, prefix: PREFIX });
   try {
     await runtime.ready();
+    // every outcome's series exists at 0 before the first job, so rate() sees the first one
+    const before = await metrics.registry.metrics();
+    for (const outcome of ['completed', 'failed', 'retried', 'handed_back']) {
+      expect(before).toContain(
+        `errand_jobs_finished_total{queue="analytics",outcome="${outcome}",app="test"} 0`,
+      );
+    }
     const retry = { attempts: 2, backoff: { type: 'fixed', delay: 10 } };
     await queue.addBulk([
       ...['a', 'b', 'c'].map((id) => ({ name: 'analytics', data: { events: [event(id)] } })),

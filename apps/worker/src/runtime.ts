@@ -88,6 +88,12 @@ export function startWorkers(options: RuntimeOptions) {
       metrics: { maxDataPoints: MetricsTime.ONE_HOUR * 24 },
     });
 
+    // Every series of the queue exists from the start at 0, so that rate() and increase()
+    // see the first failure (a series born at 1 has no increase to show).
+    for (const outcome of ['completed', 'failed', 'retried', 'handed_back']) {
+      metrics.finished.inc({ queue: type, outcome }, 0);
+    }
+    metrics.throttled.inc({ queue: type }, 0);
     const completed = metrics.finished.labels({ queue: type, outcome: 'completed' });
     worker.on('completed', (job) => {
       completed.inc();
