@@ -67,3 +67,37 @@ it('exports next run, last run and paused per schedule, read at scrape time', as
   expect(body).toContain('errand_schedule_paused{schedule="held",app="test"} 1');
   expect(body).toContain('errand_schedule_paused{schedule="nightly",app="test"} 0');
 });
+
+it('answers a scrape without schedule samples while Redis is gone, instead of waiting for it', async () => {
+  const lost = await startTestRedis();
+  // As the dashboard's connection: commands wait for Redis to come back, never give up.
+  const waiting = new Redis(lost.url, { maxRetriesPerRequest: null });
+  waiting.on('error', () => undefined); // refused reconnects are expected here
+  const lostQueues = openQueues(waiting, 'lost');
+  try {
+    const schedules = makeSchedules(waiting, lostQueues, 'lost');
+    await schedules.put(
+      'nightly',
+      {
+        cron: '0 3 * * *',
+        overlap: 'allow',
+        catchUp: 'latest',
+        job: { type: 'analytics-maintenance', data: {} },
+      },
+      'api',
+    );
+    const metrics = new Metrics('test');
+    scheduleMetrics(metrics, schedules);
+    expect((await metrics.scrape()).body).toContain('errand_schedule_paused{schedule="nightly"');
+
+    await lost.kill();
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // past the one-second cache
+    const { body } = await metrics.scrape();
+    expect(body).not.toContain('{schedule=');
+    expect(body).toContain('errand_schedule_paused');
+  } finally {
+    await closeQueues(lostQueues).catch(() => undefined);
+    waiting.disconnect();
+    await lost.stop();
+  }
+});

@@ -4,20 +4,40 @@ import type { Schedules } from './schedules.ts';
 const seconds = (iso: string) => Date.parse(iso) / 1000;
 /** Runs that did their work: a skipped or missed fire is no "last run" for an alert. */
 const RAN = new Set(['completed', 'failed']);
+/** A scrape waits this long for Redis at most (commands wait in ioredis' queue while it is down). */
+const READ_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('schedule read timed out')), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Schedule state for Prometheus, read from Redis at scrape time by the one process that
  * exports queue state (the dashboard): when each schedule fires next and last fired, and
  * whether it is paused. An alert on `time() > errand_schedule_next_run_timestamp_seconds + grace`
- * says "schedule X missed its run". One read per scrape, shared by the three gauges.
+ * says "schedule X missed its run". One bounded read per scrape (the list and each history, in parallel), shared by the three gauges.
  */
 export function scheduleMetrics(metrics: Metrics, schedules: Schedules) {
-  let reading: Promise<Awaited<ReturnType<Schedules['list']>>> | undefined;
+  type Read = { schedules: Awaited<ReturnType<Schedules['list']>>; lastRan: Map<string, string> };
+  let reading: Promise<Read> | undefined;
+  const readAll = async (): Promise<Read> => {
+    const list = await schedules.list();
+    const histories = await Promise.all(list.map((s) => schedules.store.history(s.id)));
+    const lastRan = new Map<string, string>();
+    list.forEach((s, i) => {
+      const ran = histories[i]?.find((run) => RAN.has(run.state));
+      if (ran) lastRan.set(s.id, ran.firedAt);
+    });
+    return { schedules: list, lastRan };
+  };
   const read = () => {
-    // Redis unreadable: no samples (errand_redis_up says why), never a failed scrape.
-    reading ??= schedules
-      .list()
-      .catch(() => [])
+    // Redis unreadable or slow: no samples (errand_redis_up says why), never a failed or hung scrape.
+    reading ??= withTimeout(readAll(), READ_TIMEOUT_MS)
+      .catch(() => ({ schedules: [], lastRan: new Map<string, string>() }))
       .finally(() => {
         setTimeout(() => {
           reading = undefined;
@@ -31,7 +51,7 @@ export function scheduleMetrics(metrics: Metrics, schedules: Schedules) {
     labelNames: ['schedule'],
     async collect() {
       this.reset();
-      for (const s of await read()) {
+      for (const s of (await read()).schedules) {
         if (s.nextRunAt) this.set({ schedule: s.id }, seconds(s.nextRunAt));
       }
     },
@@ -42,11 +62,8 @@ export function scheduleMetrics(metrics: Metrics, schedules: Schedules) {
     labelNames: ['schedule'],
     async collect() {
       this.reset();
-      for (const s of await read()) {
-        const history = await schedules.store.history(s.id).catch(() => []);
-        const ran = history.find((run) => RAN.has(run.state));
-        if (ran) this.set({ schedule: s.id }, seconds(ran.firedAt));
-      }
+      for (const [id, firedAt] of (await read()).lastRan)
+        this.set({ schedule: id }, seconds(firedAt));
     },
   });
   metrics.gauge({
@@ -55,7 +72,7 @@ export function scheduleMetrics(metrics: Metrics, schedules: Schedules) {
     labelNames: ['schedule'],
     async collect() {
       this.reset();
-      for (const s of await read()) this.set({ schedule: s.id }, s.paused ? 1 : 0);
+      for (const s of (await read()).schedules) this.set({ schedule: s.id }, s.paused ? 1 : 0);
     },
   });
 }
