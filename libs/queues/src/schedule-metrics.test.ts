@@ -74,6 +74,7 @@ it('answers a scrape without schedule samples while Redis is gone, instead of wa
   const waiting = new Redis(lost.url, { maxRetriesPerRequest: null });
   waiting.on('error', () => undefined); // refused reconnects are expected here
   const lostQueues = openQueues(waiting, 'lost');
+  for (const queue of Object.values(lostQueues)) queue.on('error', () => undefined);
   try {
     const schedules = makeSchedules(waiting, lostQueues, 'lost');
     await schedules.put(
