@@ -1,10 +1,10 @@
-import { request as httpRequest } from 'node:http';
 import { startTestRedis, type TestRedis } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DashboardProcess,
   type Login,
   logIn,
+  rawRequest,
   startDashboard,
   testUsers,
 } from '../test/dashboard.testkit.ts';
@@ -31,40 +31,13 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-interface Answer {
-  status: number;
-  sessionCookie: boolean;
-  body: string;
-}
-
-/** A request sent as written: node:http keeps `..`, `%2e` and odd bytes that fetch would clean. */
-function raw(
+/** A request sent as written (see `rawRequest`). */
+const raw = (
   method: string,
   path: string,
   headers: Record<string, string>,
   body?: string | Buffer,
-) {
-  const { port } = new URL(dashboard.url);
-  return new Promise<Answer>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => {
-        text += chunk;
-      });
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          sessionCookie: (res.headers['set-cookie'] ?? []).some((line) =>
-            line.startsWith('errand_session='),
-          ),
-          body: text.slice(0, 300),
-        }),
-      );
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+) => rawRequest(dashboard.url, method, path, headers, body);
 
 const formHeaders = () => ({
   'content-type': 'application/x-www-form-urlencoded',

@@ -1,5 +1,6 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import type { ErrorTranslationKey } from '@bull-board/api/dist/types.js';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Logger } from '@errand/observability';
 import type { Queues } from '@errand/queues';
@@ -7,6 +8,7 @@ import type { Express, RequestHandler, Response } from 'express';
 import { callerByHeaders, callerOf } from './auth/caller.ts';
 import { permissionOf } from './auth/permissions.ts';
 import { allows } from './auth/roles.ts';
+import { refusalOf } from './board-input.ts';
 
 type BoardOptions = NonNullable<Parameters<typeof createBullBoard>[0]['options']>;
 type Hooks = NonNullable<BoardOptions['handlerHooks']>;
@@ -33,31 +35,9 @@ export function permissionHook(logger: Logger): Hooks['before'] {
     if (!allows(caller.user.role, permission.role)) {
       return { allow: false, status: 403, message: `needs the ${permission.role} role` };
     }
-    const badNumber = outOfBounds(request.query);
-    if (badNumber) return { allow: false, status: 400, message: badNumber };
-    return { allow: true };
+    const refusal = refusalOf(route, request);
+    return refusal ? { allow: false, ...refusal } : { allow: true };
   };
-}
-
-/**
- * Bull Board takes its paging numbers as they come: `page=1e300` reaches Redis (a 500) and
- * `jobsPerPage=1e11` reads every job. Numbers within these bounds only.
- */
-const QUERY_BOUNDS: Record<string, number> = {
-  page: 100_000,
-  jobsPerPage: 1_000,
-  depth: 100,
-  maxChildren: 1_000,
-};
-
-function outOfBounds(query: Record<string, unknown> | undefined): string | undefined {
-  for (const [name, max] of Object.entries(QUERY_BOUNDS)) {
-    const value = query?.[name];
-    if (value === undefined) continue;
-    const number = typeof value === 'string' && /^\d{1,7}$/.test(value) ? Number(value) : 0;
-    if (number < 1 || number > max) return `${name}: expected a whole number from 1 to ${max}`;
-  }
-  return undefined;
 }
 
 /** Bull Board's page, made to work offline and to know its user: the CDN fonts link goes,
@@ -115,6 +95,51 @@ export function makeBoard(
       handlerHooks: { before: permissionHook(logger) },
     },
   });
+  options.adapter.setErrorHandler(errorAnswer(logger));
+}
+
+type BoardError = Error & { code?: unknown; status?: unknown; expose?: boolean };
+type ErrorAnswer = ReturnType<Parameters<ExpressAdapter['setErrorHandler']>[0]>;
+
+/**
+ * In place of Bull Board's own error answer, which logs nothing and hands the raw message
+ * (Redis script names, BullMQ internals) to the browser. BullMQ refusing an action for the
+ * job's state (a negative `code`: not delayed, belongs to a scheduler, gone meanwhile) is the
+ * user's 4xx; a refused body (too large, not JSON) keeps its status; the rest is logged, and
+ * the answer says where to look.
+ */
+export function errorAnswer(logger: Logger) {
+  return (error: BoardError): ErrorAnswer => {
+    const answer = (status: number, key: ErrorTranslationKey, message: string) => ({
+      // Express sends any status; Bull Board's type lists those of its own handlers, not 413.
+      status: status as ErrorAnswer['status'],
+      body: { error: { key }, message },
+    });
+    if (typeof error.code === 'number' && error.code < 0) {
+      if (error.code === -1) return answer(404, 'ERRORS.JOB_NOT_FOUND', 'the job is gone');
+      if (error.code === -8)
+        return answer(409, 'ERRORS.JOB_BELONGS_TO_JOB_SCHEDULER', 'the job belongs to a schedule');
+      const delayed = /not in the delayed state/.test(error.message);
+      return answer(
+        409,
+        delayed ? 'ERRORS.JOB_NOT_DELAYED' : 'ERRORS.INVALID_REQUEST_BODY',
+        'the job is not in a state for this action; reload',
+      );
+    }
+    if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+      return answer(
+        error.status,
+        'ERRORS.INVALID_REQUEST_BODY',
+        error.expose ? error.message : 'bad request',
+      );
+    }
+    logger.error({ err: error }, 'board: request failed');
+    return answer(
+      500,
+      'ERRORS.INTERNAL_SERVER_ERROR',
+      'the dashboard could not do this; its log says why',
+    );
+  };
 }
 
 /** Bull Board twice: read-only for viewers (no buttons to press), with its actions for

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@errand/devservers';
@@ -131,4 +132,47 @@ export async function withSession(url: string, cookie: string): Promise<Login> {
       return fetch(`${url}${path}`, { redirect: 'manual', ...init, headers });
     },
   };
+}
+
+/** What a raw request got back. */
+export interface RawAnswer {
+  status: number;
+  sessionCookie: boolean;
+  /** The methods an OPTIONS answer names. */
+  allow: string | undefined;
+  body: string;
+}
+
+/**
+ * A request to the dashboard at `url` sent as written: node:http keeps `..`, `%2e` and odd
+ * bytes that fetch would clean, and sends no `Sec-Fetch-Mode` of its own.
+ */
+export function rawRequest(
+  url: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string | Buffer,
+) {
+  const { port } = new URL(url);
+  return new Promise<RawAnswer>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => {
+        text += chunk;
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          sessionCookie: (res.headers['set-cookie'] ?? []).some((line) =>
+            line.startsWith('errand_session='),
+          ),
+          allow: res.headers.allow,
+          body: text.slice(0, 300),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -1,5 +1,6 @@
 import { isJobType, type JobType, jobs, jobTypes } from '@errand/contract';
 import { HttpProblem } from '@errand/http';
+import { isJobId } from '@errand/queues';
 import type { Request } from 'express';
 
 /** The `{type}` path segment as a job type of the contract, or a 404 that lists the real ones. */
@@ -14,15 +15,16 @@ export function jobTypeOf(param: unknown): JobType {
 /** The scope a key needs to enqueue the type: `admin` for internal types (built-in schedules' jobs). */
 export const enqueueScopeOf = (type: JobType) => jobs[type].enqueueScope;
 
-/** Ids the API gives (digits, or `<key>-<n>`) and those of schedules' fires (`repeat:<id>:<ms>`). */
-const JOB_ID = /^[A-Za-z0-9_.:-]{1,160}$/;
-
-/** The `{id}` path segment, or a 404: an id that cannot exist names no job. */
+/**
+ * The `{id}` path segment, or a 404: an id that cannot exist names no job, and the queue's
+ * own keys (`meta`, `events`…) are no jobs. Ids the API gives are digits or `idem-<hash>[-<n>]`;
+ * a schedule's fires are `repeat:<id>:<ms>`.
+ */
 export function jobIdOf(param: unknown): string {
-  if (typeof param === 'string' && JOB_ID.test(param)) return param;
+  if (typeof param === 'string' && isJobId(param)) return param;
   throw new HttpProblem(
     'job-not-found',
-    'Job ids are 1 to 160 letters, digits, "_", ".", ":" or "-".',
+    'No such job: job ids are 1 to 160 letters, digits, "_", "." or "-", or a schedule\'s repeat:<id>:<ms>.',
   );
 }
 

@@ -1,3 +1,4 @@
+export * from './job-ids.ts';
 export * from './queue-state.ts';
 export * from './queues.ts';
 export * from './reconcile.ts';

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { get } from 'node:http';
-import { startTestRedis, type TestRedis } from '@errand/testing';
+import { eventually, startTestRedis, type TestRedis } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   type DashboardProcess,
@@ -103,6 +103,21 @@ describe('login', () => {
       expect(await bad.text()).toContain('Wrong user name or password.');
     }
     await dashboard.waitForLine('"user":"otto","ip":"127.0.0.1","msg":"login failed"', 5_000);
+  });
+
+  it('logs a failed login of a name no user has without the name: people type their password there', async () => {
+    // one a user name could be, one it could not (spaces): neither is looked up, neither logged
+    for (const typed of ['Tr0ub4dor-and-3', 'correct horse battery staple']) {
+      const from = dashboard.output().length;
+      const failed = await postLogin(dashboard.url, typed, 'any-password-12');
+      expect(failed.status).toBe(401);
+      const logged = await eventually(() => {
+        const lines = dashboard.output().slice(from);
+        return lines.includes('"msg":"audit: login by -: denied"') ? lines : undefined;
+      });
+      expect(logged).toContain('"user":null,"ip":"127.0.0.1","msg":"login failed"');
+      expect(logged.toLowerCase()).not.toContain(typed.toLowerCase());
+    }
   });
 
   it('refuses a user after 3 failed logins, even with the right password, while others still log in', async () => {
