@@ -4,6 +4,7 @@ import {
   type DashboardProcess,
   type Login,
   logIn,
+  type RawCall,
   rawRequest,
   startDashboard,
   testUsers,
@@ -32,12 +33,7 @@ afterAll(async () => {
 });
 
 /** A request sent as written (see `rawRequest`). */
-const raw = (
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string | Buffer,
-) => rawRequest(dashboard.url, method, path, headers, body);
+const raw = (...call: RawCall) => rawRequest(dashboard.url, ...call);
 
 const formHeaders = () => ({
   'content-type': 'application/x-www-form-urlencoded',

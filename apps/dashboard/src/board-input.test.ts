@@ -12,6 +12,7 @@ import {
   type DashboardProcess,
   type Login,
   logIn,
+  type RawCall,
   rawRequest,
   startDashboard,
   testUsers,
@@ -46,12 +47,7 @@ afterAll(async () => {
 });
 
 /** A request sent as written (see `rawRequest`). */
-const raw = (
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: string | Buffer,
-) => rawRequest(dashboard.url, method, path, headers, body);
+const raw = (...call: RawCall) => rawRequest(dashboard.url, ...call);
 
 type Who = 'nobody' | 'viewer' | 'operator' | 'admin';
 /** A call as written: who sends it, method, path, JSON body ('' for none). */
@@ -218,36 +214,14 @@ describe('Bull Board’s actions, given bad numbers and values', () => {
     ],
     ['retry: an unknown queue', ['operator', 'PUT', '/api/queues/nope/retry/failed', ''], 404, ''],
     ['clean: an unknown queue', ['operator', 'PUT', '/api/queues/nope/clean/failed', ''], 404, ''],
-    [
-      'clean: an unknown status',
-      ['operator', 'PUT', '/api/queues/email/clean/bogus', ''],
-      400,
-      'status',
-    ],
-    [
-      'clean: a NUL for the status',
-      ['operator', 'PUT', '/api/queues/email/clean/%00', ''],
-      400,
-      'status',
-    ],
-    [
-      'clean: "events" for the status',
-      ['operator', 'PUT', '/api/queues/email/clean/events', ''],
-      400,
-      'status',
-    ],
-    [
-      'clean: "meta" for the status',
-      ['operator', 'PUT', '/api/queues/email/clean/meta', ''],
-      400,
-      'status',
-    ],
-    [
-      'clean: the running jobs',
-      ['operator', 'PUT', '/api/queues/email/clean/active', ''],
-      400,
-      'status',
-    ],
+    ...['bogus', '%00', 'events', 'meta', 'active'].map(
+      (status): Refused => [
+        `clean: "${status}" for the status`,
+        ['operator', 'PUT', `/api/queues/email/clean/${status}`, ''],
+        400,
+        'status',
+      ],
+    ),
     [
       'clean: a paging number out of bounds',
       ['operator', 'PUT', '/api/queues/email/clean/failed?jobsPerPage=-5', ''],

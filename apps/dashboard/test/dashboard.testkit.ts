@@ -147,13 +147,14 @@ export interface RawAnswer {
  * A request to the dashboard at `url` sent as written: node:http keeps `..`, `%2e` and odd
  * bytes that fetch would clean, and sends no `Sec-Fetch-Mode` of its own.
  */
-export function rawRequest(
-  url: string,
+export type RawCall = [
   method: string,
   path: string,
   headers: Record<string, string>,
   body?: string | Buffer,
-) {
+];
+
+export function rawRequest(url: string, ...[method, path, headers, body]: RawCall) {
   const { port } = new URL(url);
   return new Promise<RawAnswer>((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -26,7 +27,9 @@ export function makeLoginLimits(
     });
   const byUser = limiter('user', limits.perUser);
   const byIp = limiter('ip', limits.perIp);
-  const userKey = (name: string) => name.normalize('NFKC').toLowerCase().slice(0, 128);
+  // A hash, not the name: people type passwords into the name field, and Redis keeps keys.
+  const userKey = (name: string) =>
+    createHash('sha256').update(name.normalize('NFKC').toLowerCase()).digest('base64url');
 
   return {
     /** Count an attempt; the milliseconds to wait when over a limit, else 0. */

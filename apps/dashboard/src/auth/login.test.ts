@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { get } from 'node:http';
 import { eventually, startTestRedis, type TestRedis } from '@errand/testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   type DashboardProcess,
@@ -118,6 +119,12 @@ describe('login', () => {
       expect(logged).toContain('"user":null,"ip":"127.0.0.1","msg":"login failed"');
       expect(logged.toLowerCase()).not.toContain(typed.toLowerCase());
     }
+    // nor kept in Redis, where the failure limit counts it
+    const client = new Redis(redis.url);
+    onTestFinished(() => client.disconnect());
+    const keys = (await client.keys('*')).join('\n').toLowerCase();
+    expect(keys).toContain('login-attempts:user');
+    expect(keys).not.toContain('tr0ub4dor');
   });
 
   it('refuses a user after 3 failed logins, even with the right password, while others still log in', async () => {
