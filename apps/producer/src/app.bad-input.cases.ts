@@ -338,49 +338,24 @@ export const badCases: BadCase[] = [
     status: 404,
     type: 'job-not-found',
   },
-  {
-    name: "the queue's settings for a job id",
-    method: 'GET',
-    path: '/v1/jobs/email/meta',
+  // the queue's own keys are no jobs, whatever the route
+  ...(
+    [
+      ['GET', 'meta'],
+      ['GET', 'events'],
+      ['DELETE', 'id'],
+      ['POST', 'meta/retry'],
+      ['GET', 'repeat:daily'],
+      ['GET', '1:logs'],
+    ] as const
+  ).map(([method, id]) => ({
+    name: `the queue's key ${id} for a job id`,
+    method,
+    path: `/v1/jobs/email/${id}`,
+    ...(method === 'POST' ? { json: {} } : {}),
     status: 404,
     type: 'job-not-found',
-  },
-  {
-    name: "the queue's event stream for a job id",
-    method: 'GET',
-    path: '/v1/jobs/email/events',
-    status: 404,
-    type: 'job-not-found',
-  },
-  {
-    name: "the queue's id counter for a job id, cancelled",
-    method: 'DELETE',
-    path: '/v1/jobs/email/id',
-    status: 404,
-    type: 'job-not-found',
-  },
-  {
-    name: "the queue's settings for a job id, retried",
-    method: 'POST',
-    path: '/v1/jobs/email/meta/retry',
-    json: {},
-    status: 404,
-    type: 'job-not-found',
-  },
-  {
-    name: "a schedule's record for a job id",
-    method: 'GET',
-    path: '/v1/jobs/email/repeat:daily',
-    status: 404,
-    type: 'job-not-found',
-  },
-  {
-    name: "a job's log list for a job id",
-    method: 'GET',
-    path: '/v1/jobs/email/1:logs',
-    status: 404,
-    type: 'job-not-found',
-  },
+  })),
   {
     name: 'an unknown job',
     method: 'GET',
