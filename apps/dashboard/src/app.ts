@@ -78,7 +78,7 @@ export function dashboardApp(deps: DashboardDeps): Express {
     .disable('x-powered-by')
     .set('trust proxy', proxies.length > 0 ? proxies : false)
     .use(securityHeaders)
-    .use(opsRouter({ redis: deps.redis, metrics: deps.metrics }))
+    .use(opsRouter({ redis: deps.redis, prefix: env.QUEUE_PREFIX, metrics: deps.metrics }))
     .use('/errand', express.static(PUBLIC_DIR, { index: false, fallthrough: false }))
     .get('/favicon.ico', (_req, res) => void res.status(204).end()) // asked for by browsers unbidden
     .use(loginRouter({ ...deps, secureCookies, sessionMaxMs }))

@@ -69,7 +69,7 @@ export function buildApp(deps: Deps, settings: ApiSettings) {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(measure(deps));
-  app.use(opsRouter({ redis: deps.redis, metrics: deps.metrics.registry }));
+  app.use(opsRouter({ redis: deps.redis, prefix: deps.prefix, metrics: deps.metrics.registry }));
   app.use(docsRouter());
 
   // Per route, so even a 401 or 429 is measured under its route: who (401), how often

@@ -106,7 +106,7 @@ try {
     metrics,
   });
   await runtime.ready();
-  const ops = express().use(opsRouter({ redis, metrics }));
+  const ops = express().use(opsRouter({ redis, prefix: env.QUEUE_PREFIX, metrics }));
   const server = await listen(ops, env.WORKER_PORT, env.WORKER_HOST);
   logger.info({ queues: env.WORKER_QUEUES, port: env.WORKER_PORT }, 'worker running');
 

@@ -2,14 +2,21 @@ import type { Metrics } from '@errand/observability';
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 
-/** Reachable and writable: a PING is not enough, since a replica or a full disk refuses writes. */
-export async function probeRedis(redis: Redis, timeoutMs = 1_000): Promise<string | undefined> {
+/**
+ * Reachable and writable: a PING is not enough, since a replica or a full disk refuses writes.
+ * The probe key sits under the queue prefix, where the app's Redis user may write.
+ */
+export async function probeRedis(
+  redis: Redis,
+  prefix: string,
+  timeoutMs = 1_000,
+): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
   });
   const probe = redis
-    .set('errand:readyz', String(Date.now()), 'PX', 10_000)
+    .set(`${prefix}:readyz`, String(Date.now()), 'PX', 10_000)
     .then(() => undefined)
     .catch((error: Error) => error.message);
   try {
@@ -20,13 +27,13 @@ export async function probeRedis(redis: Redis, timeoutMs = 1_000): Promise<strin
 }
 
 /** `/healthz` (the process answers), `/readyz` (Redis reachable and writable), `/metrics`. */
-export function opsRouter(options: { redis: Redis; metrics: Metrics }): Router {
+export function opsRouter(options: { redis: Redis; prefix: string; metrics: Metrics }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const problem = await probeRedis(options.redis);
+    const problem = await probeRedis(options.redis, options.prefix);
     if (problem)
       res.status(503).set('Retry-After', '1').json({ status: 'unavailable', redis: problem });
     else res.json({ status: 'ready' });

@@ -49,10 +49,7 @@ export async function connectRedis(
       require: options.requireDurable,
       warn: (message) => options.logger.warn(message),
     });
-    options.logger.info(
-      { redis: redactRedisUrl(url), aof: report.appendonly, appendfsync: report.appendfsync },
-      'redis connected',
-    );
+    options.logger.info({ redis: redactRedisUrl(url), aof: report.appendonly }, 'redis connected');
   } catch (error) {
     redis.disconnect();
     throw error;

@@ -29,6 +29,9 @@ describe('redisOptions', () => {
       servername: 'redis.example.com',
     });
     expect(redisOptions('redis://[::1]:7000', 'worker')).toMatchObject({ host: '::1', port: 7000 });
+    // an address is checked against the certificate, but is no server name to send
+    expect(redisOptions('rediss://127.0.0.1:6380', 'worker').tls).toEqual({});
+    expect(redisOptions('rediss://[::1]:6380', 'worker').tls).toEqual({});
   });
 
   it('refuses other schemes and a database that is not a number', () => {

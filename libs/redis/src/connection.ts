@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
@@ -30,13 +31,15 @@ export function redisOptions(url: string, role: ConnectionRole): RedisOptions {
   if (!Number.isInteger(db) || db < 0) {
     throw new Error(`REDIS_URL names database "${parsed.pathname.slice(1)}", not a number`);
   }
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
   return {
-    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    host,
     port: parsed.port ? Number(parsed.port) : 6379,
     username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
     password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
     db,
-    tls: parsed.protocol === 'rediss:' ? { servername: parsed.hostname } : undefined,
+    // TLS checks the certificate against the host; SNI carries only names, never addresses.
+    tls: parsed.protocol === 'rediss:' ? (isIP(host) ? {} : { servername: host }) : undefined,
     retryStrategy,
     ...roleOptions[role],
   };

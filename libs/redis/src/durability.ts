@@ -2,7 +2,6 @@ import type { Redis } from 'ioredis';
 
 export interface DurabilityReport {
   appendonly: boolean;
-  appendfsync: string;
   maxmemoryPolicy: string;
   /** One line per setting that puts queued jobs at risk, each saying what to change. */
   problems: string[];
@@ -20,20 +19,14 @@ function parseInfo(text: string): Map<string, string> {
 
 /**
  * Read INFO and say whether Redis keeps queued jobs: AOF must be on, and Redis must never
- * evict keys (an evicted job is a lost job). INFO is used rather than CONFIG GET because
- * managed Redis services often disable CONFIG.
+ * evict keys (an evicted job is a lost job). INFO only, never CONFIG: the apps' Redis user is
+ * not allowed CONFIG (deploy/redis/users.acl), nor are the users of managed Redis services.
+ * The fsync policy is not in INFO; deploy/redis/redis.conf sets it.
  */
 export async function inspectDurability(redis: Redis): Promise<DurabilityReport> {
   const info = parseInfo(`${await redis.info('persistence')}\n${await redis.info('memory')}`);
   const appendonly = info.get('aof_enabled') === '1';
   const maxmemoryPolicy = info.get('maxmemory_policy') ?? 'unknown';
-  let appendfsync = 'unknown';
-  try {
-    const reply = (await redis.config('GET', 'appendfsync')) as string[];
-    appendfsync = reply[1] ?? 'unknown';
-  } catch {
-    // CONFIG may be disabled (managed Redis); the fsync policy is then only unknown, not wrong.
-  }
   const problems: string[] = [];
   if (!appendonly) {
     problems.push(
@@ -45,7 +38,7 @@ export async function inspectDurability(redis: Redis): Promise<DurabilityReport>
       `maxmemory-policy is "${maxmemoryPolicy}", so Redis may evict queued jobs under memory pressure: set "maxmemory-policy noeviction".`,
     );
   }
-  return { appendonly, appendfsync, maxmemoryPolicy, problems };
+  return { appendonly, maxmemoryPolicy, problems };
 }
 
 export class RedisNotDurableError extends Error {
@@ -54,7 +47,7 @@ export class RedisNotDurableError extends Error {
 
 /**
  * Refuse to start on a Redis that would lose jobs, or only warn when `require` is false
- * (throwaway development Redis). Returns the report so callers can log the fsync policy.
+ * (throwaway development Redis). Returns the report so callers can log it.
  */
 export async function checkDurability(
   redis: Redis,
