@@ -22,7 +22,34 @@ export interface RedisServerOptions {
    * the apps before Redis. Used by `npm start`.
    */
   detached?: boolean;
+  /**
+   * Run Redis as a deployment does: `deploy/redis/entrypoint.sh` renders the shipped ACL users
+   * and starts redis-server with the shipped `redis.conf`; from here only port, address and
+   * data directory are set (the persistence options above are then the file's). The URL logs
+   * in as the apps' user, `errand`; `adminUrl` as `admin`.
+   */
+  deployed?: DeployedRedis;
+  /** TLS only (no plain port): PEM files; the URL is then `rediss://`. Clients are not asked for a certificate. */
+  tls?: { cert: string; key: string; ca: string };
 }
+
+/** The secrets `deploy/redis/entrypoint.sh` reads from the environment. */
+export interface DeployedRedis {
+  prefix: string;
+  password: string;
+  adminPassword: string;
+}
+
+/** The shipped Redis start-up script (which reads `redis.conf` and `users.acl` beside it). */
+export const DEPLOYED_REDIS_ENTRYPOINT = join(
+  import.meta.dirname,
+  '..',
+  '..',
+  '..',
+  'deploy',
+  'redis',
+  'entrypoint.sh',
+);
 
 export const MISSING_REDIS_SERVER =
   'redis-server was not found on PATH. Install it (Debian/Ubuntu: apt install redis-server; macOS: brew install redis), ' +
@@ -62,8 +89,24 @@ export class RedisServer {
   }
 
   get url(): string {
-    const auth = this.options.password ? `:${encodeURIComponent(this.options.password)}@` : '';
-    return `redis://${auth}127.0.0.1:${this.port}`;
+    const { deployed, password } = this.options;
+    if (deployed) return this.urlAs('errand', deployed.password);
+    const auth = password ? `:${encodeURIComponent(password)}@` : '';
+    return `${this.scheme}://${auth}127.0.0.1:${this.port}`;
+  }
+
+  /** The URL of the `admin` user of a deployed Redis; undefined for any other. */
+  get adminUrl(): string | undefined {
+    const { deployed } = this.options;
+    return deployed && this.urlAs('admin', deployed.adminPassword);
+  }
+
+  private get scheme(): string {
+    return this.options.tls ? 'rediss' : 'redis';
+  }
+
+  private urlAs(user: string, password: string): string {
+    return `${this.scheme}://${user}:${encodeURIComponent(password)}@127.0.0.1:${this.port}`;
   }
 
   get running(): boolean {
@@ -76,8 +119,18 @@ export class RedisServer {
 
   private args(): string[] {
     const o = this.options;
+    const { tls } = o;
+    const where = [
+      ...(tls
+        ? ['--port', '0', '--tls-port', String(this.port), '--tls-auth-clients', 'no']
+        : ['--port', String(this.port)]),
+      ...(tls ? ['--tls-cert-file', tls.cert, '--tls-key-file', tls.key] : []),
+      ...(tls ? ['--tls-ca-cert-file', tls.ca] : []),
+      ...['--bind', '127.0.0.1', '--dir', this.dir],
+    ];
+    if (o.deployed) return where;
     const args = [
-      ...['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir],
+      ...where,
       ...['--appendonly', o.appendonly === false ? 'no' : 'yes'],
       ...['--appendfsync', o.appendfsync ?? 'everysec'],
       ...['--maxmemory-policy', o.maxmemoryPolicy ?? 'noeviction'],
@@ -88,9 +141,24 @@ export class RedisServer {
   }
 
   private spawn(): Promise<void> {
-    const child = spawn(this.options.binary ?? 'redis-server', this.args(), {
+    const { deployed, binary, detached } = this.options;
+    const [command, args, env] = deployed
+      ? [
+          'sh',
+          [DEPLOYED_REDIS_ENTRYPOINT, ...this.args()],
+          {
+            ...process.env,
+            ERRAND_REDIS_PASSWORD: deployed.password,
+            ERRAND_REDIS_ADMIN_PASSWORD: deployed.adminPassword,
+            QUEUE_PREFIX: deployed.prefix,
+            ERRAND_ACL_FILE: join(this.dir, 'users.acl'),
+          },
+        ]
+      : [binary ?? 'redis-server', this.args(), process.env];
+    const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: this.options.detached ?? false,
+      detached: detached ?? false,
+      env,
     });
     let output = '';
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));

@@ -1,9 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { MISSING_REDIS_SERVER, RedisServer, type RedisServerOptions } from '@errand/devservers';
+import { dirname } from 'node:path';
+import {
+  DEPLOYED_REDIS_ENTRYPOINT,
+  MISSING_REDIS_SERVER,
+  RedisServer,
+  type RedisServerOptions,
+} from '@errand/devservers';
 
 /** A Redis for one test file: its own process (or container), its own data. */
 export interface TestRedis {
   url: string;
+  /** A deployed Redis's `admin` user (see `RedisServerOptions.deployed`). */
+  adminUrl?: string;
   /** Shut down for good and delete its data. */
   stop(): Promise<void>;
   /** Crash: SIGKILL. */
@@ -21,23 +29,48 @@ function hasLocalRedis(): boolean {
   }
 }
 
+/** The Redis image of docker-compose.yml, for the container path of the harness. */
+const REDIS_IMAGE = 'redis:7.4.11-alpine';
+
 /**
  * A Docker engine's Redis, for machines without a redis-server binary. kill() stops the
- * container at once; restart() starts the same container, so its AOF survives.
+ * container at once; restart() starts the same container, so its AOF survives. A deployed
+ * Redis runs the shipped entrypoint, config and ACL users, as docker-compose.yml does.
  */
 async function startContainerRedis(options: RedisServerOptions): Promise<TestRedis> {
   const { GenericContainer } = await import('testcontainers');
-  const args = ['redis-server', '--appendonly', options.appendonly === false ? 'no' : 'yes'];
-  args.push('--appendfsync', options.appendfsync ?? 'everysec');
-  args.push('--maxmemory-policy', options.maxmemoryPolicy ?? 'noeviction');
-  if (options.password) args.push('--requirepass', options.password);
-  const container = await new GenericContainer('redis:7.0')
-    .withCommand(args)
-    .withExposedPorts(6379)
-    .start();
-  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+  const { deployed } = options;
+  let image = new GenericContainer(REDIS_IMAGE).withExposedPorts(6379);
+  if (deployed) {
+    image = image
+      .withBindMounts([
+        { source: dirname(DEPLOYED_REDIS_ENTRYPOINT), target: '/usr/local/etc/redis', mode: 'ro' },
+      ])
+      .withEnvironment({
+        ERRAND_REDIS_PASSWORD: deployed.password,
+        ERRAND_REDIS_ADMIN_PASSWORD: deployed.adminPassword,
+        QUEUE_PREFIX: deployed.prefix,
+      })
+      .withEntrypoint(['sh', '/usr/local/etc/redis/entrypoint.sh']);
+  } else {
+    const args = ['redis-server', '--appendonly', options.appendonly === false ? 'no' : 'yes'];
+    args.push('--appendfsync', options.appendfsync ?? 'everysec');
+    args.push('--maxmemory-policy', options.maxmemoryPolicy ?? 'noeviction');
+    if (options.password) args.push('--requirepass', options.password);
+    image = image.withCommand(args);
+  }
+  const container = await image.start();
+  const urlAs = (auth: string) =>
+    `redis://${auth}${container.getHost()}:${container.getMappedPort(6379)}`;
+  const secret = encodeURIComponent;
+  const auth = deployed
+    ? `errand:${secret(deployed.password)}@`
+    : options.password
+      ? `:${secret(options.password)}@`
+      : '';
   const handle: TestRedis = {
-    url: `redis://${auth}${container.getHost()}:${container.getMappedPort(6379)}`,
+    url: urlAs(auth),
+    ...(deployed ? { adminUrl: urlAs(`admin:${secret(deployed.adminPassword)}@`) } : {}),
     stop: async () => {
       await container.stop({ remove: true });
     },
@@ -46,7 +79,7 @@ async function startContainerRedis(options: RedisServerOptions): Promise<TestRed
     },
     restart: async () => {
       await container.restart();
-      handle.url = `redis://${auth}${container.getHost()}:${container.getMappedPort(6379)}`;
+      handle.url = urlAs(auth);
     },
   };
   return handle;
@@ -72,6 +105,7 @@ export async function startTestRedis(options: RedisServerOptions = {}): Promise<
     const server = await RedisServer.start(options);
     return {
       url: server.url,
+      ...(server.adminUrl ? { adminUrl: server.adminUrl } : {}),
       stop: () => server.dispose(),
       kill: () => server.kill(),
       restart: () => server.restart(),
