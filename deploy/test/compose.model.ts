@@ -1,0 +1,165 @@
+import { dirname } from 'node:path';
+import { loadEnv as dashboardEnv } from '../../apps/dashboard/src/env.ts';
+import { loadEnv as producerEnv } from '../../apps/producer/src/env.ts';
+import { loadEnv as workerEnv } from '../../apps/worker/src/env.ts';
+import {
+  type Compose,
+  type DeployFiles,
+  dockerfileStages,
+  effectiveStage,
+  filledEnv,
+  interpolate,
+  parseCompose,
+  parseDotenv,
+  parseMount,
+  type Stage,
+} from './compose.testkit.ts';
+
+/**
+ * The compose deployment as the rules of `compose.rules.ts` read it: the files parsed, .env
+ * filled in as .env.example says, and each app's settings in its container read through the
+ * app's own config schema.
+ */
+
+/** What the deployment needs to know of an app, read through the app's own config schema. */
+export interface AppSettings {
+  host: string;
+  port: number;
+  shutdownMs: number;
+  /** Where the app writes: must be on a named volume. */
+  writes: string[];
+}
+export type Env = Record<string, string | undefined>;
+export const APPS: Record<string, (env: Env) => AppSettings> = {
+  producer: (env) => {
+    const e = producerEnv(env);
+    return {
+      host: e.PRODUCER_HOST,
+      port: e.PRODUCER_PORT,
+      shutdownMs: e.SHUTDOWN_TIMEOUT_MS,
+      writes: [],
+    };
+  },
+  worker: (env) => {
+    const e = workerEnv(env);
+    const writes = [e.STORAGE_DIR];
+    return { host: e.WORKER_HOST, port: e.WORKER_PORT, shutdownMs: e.SHUTDOWN_TIMEOUT_MS, writes };
+  },
+  dashboard: (env) => {
+    const e = dashboardEnv(env);
+    const writes = [dirname(e.DASHBOARD_USERS_FILE)];
+    return {
+      host: e.DASHBOARD_HOST,
+      port: e.DASHBOARD_PORT,
+      shutdownMs: e.SHUTDOWN_TIMEOUT_MS,
+      writes,
+    };
+  },
+};
+export const APP_NAMES = Object.keys(APPS);
+export const settingsFor = (app: string, env: Env) => (APPS[app] as (env: Env) => AppSettings)(env);
+
+/** After SHUTDOWN_TIMEOUT_MS an app still closes its connections; the worker's hard stop is 5 s on. */
+export const CLOSE_MARGIN_MS = 5_000;
+/** `name:1.2.3…` or `name:v1.2.3…`, a digest allowed. */
+export const PINNED = /^[a-z0-9./_-]+:v?\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$/;
+export const SECRET = /PASSWORD|SECRET|TOKEN|API_KEYS/;
+/** `${VAR}` or `${VAR:?message}`: from .env, with no default to fall back on. */
+export const FROM_ENV = /^\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}$/;
+/** What must stay out of the build context, and what the image needs. */
+export const LEFT_OUT = [
+  '.env',
+  '.env.production',
+  'config/dashboard-users.yaml',
+  'data/redis/appendonlydir/appendonly.aof.1.incr.aof',
+  'node_modules/zod/package.json',
+  'libs/queues/node_modules/x/index.js',
+  'test-artifacts/board.png',
+  'bench/results/2026-11-25.json',
+  '.git/HEAD',
+  'apps/worker/src/runtime.crash.test.ts',
+];
+export const BUILT_IN = [
+  'package.json',
+  'package-lock.json',
+  'apps/worker/src/main.ts',
+  'apps/worker/templates/welcome.html.hbs',
+  'apps/dashboard/public/board.js',
+  'config/schedules.yaml',
+  'libs/analytics/src/ingest.lua',
+];
+
+export interface PrometheusConfig {
+  rule_files?: string[];
+  scrape_configs: {
+    static_configs?: { targets: string[] }[];
+    dns_sd_configs?: { names: string[]; port: number }[];
+  }[];
+}
+
+export interface Deployment {
+  files: DeployFiles;
+  compose: Compose;
+  example: Map<string, string>;
+  /** .env.example filled in as its comments say: what an operator runs with. */
+  filled: Map<string, string>;
+  stages: Stage[];
+}
+
+export function load(files: DeployFiles): Deployment {
+  const example = parseDotenv(files.envExample);
+  const compose = parseCompose(files.compose);
+  const stages = dockerfileStages(files.dockerfile);
+  return { files, compose, example, filled: filledEnv(example), stages };
+}
+
+export const services = (d: Deployment) => Object.entries(d.compose.services ?? {});
+export const service = (d: Deployment, name: string) => d.compose.services?.[name] ?? {};
+export const mounts = (d: Deployment, name: string) =>
+  (service(d, name).volumes ?? []).map(parseMount);
+export const networksOf = (d: Deployment, name: string) => service(d, name).networks ?? ['default'];
+export const shareNetwork = (d: Deployment, a: string, b: string) =>
+  networksOf(d, a).some((network) => networksOf(d, b).includes(network));
+
+/** An app's settings in its container: the Dockerfile's ENV, then the compose environment. */
+export function settingsOf(d: Deployment, app: string): AppSettings | string {
+  const { build, environment = {} } = service(d, app);
+  try {
+    const compose = Object.entries(environment).map(([k, v]) => [
+      k,
+      interpolate(String(v), d.filled),
+    ]);
+    return settingsFor(app, {
+      ...effectiveStage(d.stages, build?.target).env,
+      ...Object.fromEntries(compose),
+    });
+  } catch (error) {
+    return `${app}: ${(error as Error).message}`;
+  }
+}
+
+/** The apps whose settings read, and why the others' do not: a problem of every rule using them. */
+export function appSettings(d: Deployment) {
+  const read = APP_NAMES.map((app) => [app, settingsOf(d, app)] as const);
+  return {
+    ok: read.filter((pair): pair is [string, AppSettings] => typeof pair[1] === 'object'),
+    errors: read.flatMap(([, settings]) => (typeof settings === 'string' ? [settings] : [])),
+  };
+}
+
+/** `from` shares a network with the host of `target`, which listens on the target's port. */
+export function* reach(d: Deployment, from: string, target: string) {
+  const [host = '', port] = target.replace(/^https?:\/\//, '').split(':');
+  if (!d.compose.services?.[host] || !shareNetwork(d, from, host)) {
+    yield `${from} cannot reach ${target}`;
+    return;
+  }
+  const settings = APP_NAMES.includes(host) ? settingsOf(d, host) : undefined;
+  if (typeof settings === 'object' && settings.port !== Number(port))
+    yield `${target}: ${host} listens on ${settings.port}`;
+}
+
+export function* mounted(d: Deployment, name: string, file: string, at: string) {
+  if (!mounts(d, name).some((m) => m.source === `./${file}` && m.target === at && m.readOnly))
+    yield `${name}: ${file} is not mounted read-only at ${at}`;
+}
