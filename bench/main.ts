@@ -13,10 +13,11 @@ import type { BenchCase, BenchContext, Row } from './case.ts';
 import { analyticsDrain } from './cases/analytics-drain.ts';
 import { analyticsIngest } from './cases/analytics-ingest.ts';
 import { analyticsMemory } from './cases/analytics-memory.ts';
+import { aofFsync } from './cases/aof-fsync.ts';
 import { killAll, ROOT } from './processes.ts';
 import { printTable } from './report.ts';
 
-const cases: BenchCase[] = [analyticsIngest, analyticsDrain, analyticsMemory];
+const cases: BenchCase[] = [analyticsIngest, analyticsDrain, analyticsMemory, aofFsync];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !cases.some((c) => c.name === name));
