@@ -117,7 +117,12 @@ describe('the shipped Redis configuration', () => {
         data: { source: { key: 'uploads/photo.png' }, outputs: [{ format: 'webp', width: 32 }] },
       },
     });
-    const event = { id: 'e1', name: 'signup', timestamp: new Date().toISOString() };
+    const event = {
+      id: 'e1',
+      name: 'signup',
+      timestamp: new Date().toISOString(),
+      properties: { plan: 'pro' },
+    };
     const analytics = await api('/v1/jobs/analytics', {
       method: 'POST',
       headers: { 'idempotency-key': 'acl-test-1' },
@@ -140,9 +145,10 @@ describe('the shipped Redis configuration', () => {
 
     const day = new Date().toISOString().slice(0, 10);
     const report = await api(
-      `/v1/analytics/signup?granularity=hour&from=${day}T00:00:00Z&to=${day}T23:59:59Z`,
+      `/v1/analytics/signup?granularity=hour&from=${day}T00:00:00Z&to=${day}T23:59:59Z&top=plan`,
     );
     expect(report.body.total.count).toBe(1);
+    expect(report.body.top).toEqual({ plan: [{ value: 'pro', count: 1 }] });
     expect((await api('/v1/queues')).status).toBe(200);
 
     // schedules: the file's fires, and the API's writes and controls
@@ -220,7 +226,8 @@ describe('the shipped Redis configuration', () => {
     expect(commands).toContain('ZADD'); // the scripts were found and read
     const denied: string[] = [];
     for (const command of commands) {
-      const [info] = (await admin.call('COMMAND', 'INFO', command)) as [[string, number]];
+      const [info] = (await admin.call('COMMAND', 'INFO', command)) as [[string, number] | null];
+      if (!info) continue; // a word of a table that is no command, e.g. WITHSCORES
       const arity = info[1];
       const args = Array<string>(arity > 0 ? arity - 1 : -arity - 1).fill(`${PREFIX}:key`);
       const answer = await admin.call('ACL', 'DRYRUN', 'errand', command, ...args);
@@ -238,12 +245,13 @@ async function scriptCommands(): Promise<string[]> {
     .map((f) => join(bullmqScripts, f));
   const ours = glob(['libs/*/src/**/*.{lua,ts}', 'apps/*/src/**/*.{lua,ts}'], { cwd: REPO_ROOT });
   for await (const file of ours) files.push(join(REPO_ROOT, file));
-  const named = /\b(?:rcall|redis\.p?call)\(\s*["']([A-Za-z]+)["']/g;
+  // `rcall('ZADD', …)`, and a command built as a table first: `{ 'ZUNION', #KEYS }` → unpack
+  const named = /\b(?:rcall|redis\.p?call)\(\s*["']([A-Za-z]+)["']|\{\s*["']([A-Z]+)["']\s*,/g;
   const commands = new Set<string>();
   for (const file of files) {
     if (/\.(test|cases|testkit)\.ts$/.test(file)) continue; // tests try hostile scripts
-    for (const [, command] of (await readFile(file, 'utf8')).matchAll(named)) {
-      commands.add((command ?? '').toUpperCase());
+    for (const [, called, built] of (await readFile(file, 'utf8')).matchAll(named)) {
+      commands.add((called ?? built ?? '').toUpperCase());
     }
   }
   return [...commands].sort();

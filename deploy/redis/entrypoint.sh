@@ -17,7 +17,7 @@ fail() {
 # Passwords go into an ACL file line and into the apps' REDIS_URL: long, and of characters
 # that need no quoting in either (openssl rand -hex 32 makes one).
 check_password() {
-  value=$(printenv "$1" || true)
+  eval "value=\${$1-}" # the variable as set: $(...) would drop a trailing newline
   [ -n "$value" ] || fail "$1 is not set (copy .env.example to .env and set it)"
   [ "${#value}" -ge 16 ] || fail "$1 is shorter than 16 characters"
   case "$value" in
@@ -26,8 +26,9 @@ check_password() {
 }
 check_password ERRAND_REDIS_PASSWORD
 check_password ERRAND_REDIS_ADMIN_PASSWORD
+# The apps' own rule for QUEUE_PREFIX: no glob characters that would widen `~<prefix>:*`.
 case "$prefix" in
-  '' | *[!A-Za-z0-9_.-]*) fail "QUEUE_PREFIX may hold only letters, digits and _ . -" ;;
+  '' | *[!A-Za-z0-9:{}_-]*) fail "QUEUE_PREFIX may hold only letters, digits and : { } _ -" ;;
 esac
 
 mkdir -p "$(dirname "$acl")"

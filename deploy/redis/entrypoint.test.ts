@@ -54,6 +54,11 @@ const refused: [string, Record<string, string>, RegExp][] = [
     /only letters, digits/,
   ],
   [
+    'a password with a trailing newline',
+    { ERRAND_REDIS_PASSWORD: `${GOOD}\n`, ERRAND_REDIS_ADMIN_PASSWORD: GOOD },
+    /only letters, digits/,
+  ],
+  [
     'a prefix that widens the key pattern',
     { ERRAND_REDIS_PASSWORD: GOOD, ERRAND_REDIS_ADMIN_PASSWORD: GOOD, QUEUE_PREFIX: '*' },
     /QUEUE_PREFIX may hold only/,

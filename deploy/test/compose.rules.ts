@@ -76,8 +76,10 @@ export const rules = {
       const needs: [RegExp, string][] = [
         [/redis-cli /, 'redis-cli'],
         [/--user errand /, '--user errand'],
-        [/(--pass|-a) "?\$\$ERRAND_REDIS_PASSWORD"?/, 'the password of $$ERRAND_REDIS_PASSWORD'],
-        [/--no-auth-warning/, '--no-auth-warning'],
+        [
+          /REDISCLI_AUTH="?\$\$ERRAND_REDIS_PASSWORD"? /,
+          'the password of $$ERRAND_REDIS_PASSWORD in REDISCLI_AUTH',
+        ],
         [/ ping /i, 'ping'],
         [/\| grep -qx? PONG/, 'a check for PONG'],
       ];

@@ -41,6 +41,9 @@ export function redisOptions(url: string, role: ConnectionRole): RedisOptions {
     // TLS checks the certificate against the host; SNI carries only names, never addresses.
     tls: parsed.protocol === 'rediss:' ? (isIP(host) ? {} : { servername: host }) : undefined,
     retryStrategy,
+    // No CLIENT SETINFO at connect (Redis ≥ 7.2): the apps' ACL user is not given it, and a
+    // refused SETINFO per connection would fill ACL LOG, hiding the denials that matter.
+    disableClientInfo: true,
     ...roleOptions[role],
   };
 }

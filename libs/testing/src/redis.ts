@@ -38,8 +38,13 @@ const REDIS_IMAGE = 'redis:7.4.11-alpine';
  * Redis runs the shipped entrypoint, config and ACL users, as docker-compose.yml does.
  */
 async function startContainerRedis(options: RedisServerOptions): Promise<TestRedis> {
-  const { GenericContainer } = await import('testcontainers');
   const { deployed } = options;
+  if (options.tls) {
+    throw new Error(
+      'A TLS Redis needs a local redis-server (apt install redis-server): the container path has no certificates.',
+    );
+  }
+  const { GenericContainer } = await import('testcontainers');
   let image = new GenericContainer(REDIS_IMAGE).withExposedPorts(6379);
   if (deployed) {
     image = image
