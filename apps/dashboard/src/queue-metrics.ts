@@ -1,10 +1,15 @@
 import type { Metrics } from '@errand/observability';
-import { countedStates, type QueueState, type Queues, readQueueStates } from '@errand/queues';
+import {
+  countedStates,
+  type QueueState,
+  type Queues,
+  readQueueStates,
+  SCRAPE_READ_TIMEOUT_MS,
+  withTimeout,
+} from '@errand/queues';
 import type { Redis } from 'ioredis';
 import type { Gauge } from 'prom-client';
 
-/** A scrape never waits longer than this for Redis; past it, Redis counts as down. */
-const READ_TIMEOUT_MS = 2_000;
 const DEFAULT_CACHE_MS = 2_000;
 
 type Snapshot =
@@ -17,7 +22,7 @@ type Snapshot =
  * 1. every gauge asks for the snapshot; the first ask starts one read and the others (and
  *    a concurrent scrape) share it;
  * 2. the read is every queue's state (`readQueueStates`, one CLIENT LIST) and INFO memory,
- *    bounded by a 2 s timeout; while the connection is not ready it is not even tried;
+ *    bounded by `SCRAPE_READ_TIMEOUT_MS` (past it, Redis counts as down); while the connection is not ready it is not even tried;
  * 3. the snapshot serves every scrape for `cacheMs`, so two scrapers or a short interval
  *    cost Redis no more;
  * 4. Redis unreadable: `errand_redis_up` is 0 and the other gauges have no samples, rather
@@ -103,15 +108,12 @@ export function queueMetrics(
 async function read({ queues, redis }: { queues: Queues; redis: Redis }): Promise<Snapshot> {
   // Not connected: commands would wait in ioredis' offline queue and pile up scrape by scrape.
   if (redis.status !== 'ready') return { up: false };
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('Redis read timed out')), READ_TIMEOUT_MS);
-  });
   try {
-    const [states, info] = await Promise.race([
+    const [states, info] = await withTimeout(
       Promise.all([readQueueStates(queues, redis), redis.info('memory')]),
-      timeout,
-    ]);
+      SCRAPE_READ_TIMEOUT_MS,
+      'Redis read',
+    );
     return {
       up: true,
       queues: states,
@@ -120,8 +122,6 @@ async function read({ queues, redis }: { queues: Queues; redis: Redis }): Promis
     };
   } catch {
     return { up: false };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

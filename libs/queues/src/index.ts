@@ -1,6 +1,7 @@
 export * from './job-ids.ts';
 export * from './queue-state.ts';
 export * from './queues.ts';
+export * from './read-timeout.ts';
 export * from './reconcile.ts';
 export * from './schedule-file.ts';
 export * from './schedule-lock.ts';

@@ -1,25 +1,16 @@
 import type { Metrics } from '@errand/observability';
+import { SCRAPE_READ_TIMEOUT_MS, withTimeout } from './read-timeout.ts';
 import type { Schedules } from './schedules.ts';
 
 const seconds = (iso: string) => Date.parse(iso) / 1000;
 /** Runs that did their work: a skipped or missed fire is no "last run" for an alert. */
 const RAN = new Set(['completed', 'failed']);
-/** A scrape waits this long for Redis at most (commands wait in ioredis' queue while it is down). */
-const READ_TIMEOUT_MS = 2_000;
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('schedule read timed out')), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Schedule state for Prometheus, read from Redis at scrape time by the one process that
  * exports queue state (the dashboard): when each schedule fires next and last fired, and
  * whether it is paused. An alert on `time() > errand_schedule_next_run_timestamp_seconds + grace`
- * says "schedule X missed its run". One bounded read per scrape (the list and each history, in parallel), shared by the three gauges.
+ * says "schedule X missed its run". One bounded read per scrape (the list, then every
+ * history in parallel), shared by the three gauges.
  */
 export function scheduleMetrics(metrics: Metrics, schedules: Schedules) {
   type Read = { schedules: Awaited<ReturnType<Schedules['list']>>; lastRan: Map<string, string> };
@@ -36,7 +27,7 @@ export function scheduleMetrics(metrics: Metrics, schedules: Schedules) {
   };
   const read = () => {
     // Redis unreadable or slow: no samples (errand_redis_up says why), never a failed or hung scrape.
-    reading ??= withTimeout(readAll(), READ_TIMEOUT_MS)
+    reading ??= withTimeout(readAll(), SCRAPE_READ_TIMEOUT_MS, 'schedule read')
       .catch(() => ({ schedules: [], lastRan: new Map<string, string>() }))
       .finally(() => {
         setTimeout(() => {
