@@ -30,8 +30,12 @@ export interface BenchContext {
   dir: string;
   /** How many times each side of a case runs; the best run counts. */
   runs: number;
-  /** Multiplies the amount of work of every case (BENCH_SCALE). */
+  /** Multiplies the amount of work of every case (BENCH_SCALE; 0.05 with --quick). */
   scale: number;
+  /** `--quick`: every case runs briefly, to prove it runs; its figures mean little. */
+  quick: boolean;
+  /** Seconds a timed load (autocannon, a steady rate) lasts: `full`, or 2 with --quick. */
+  seconds(full: number): number;
   say(line: string): void;
 }
 

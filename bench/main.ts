@@ -1,8 +1,10 @@
 /**
- * `npm run bench [-- case ...]`: Errand side by side with raw BullMQ on the same Redis in the
- * same run. 1. start a redis-server of its own (AOF everysec, random port); 2. run each case,
- * baseline and Errand alternately; 3. print the table; 4. write bench/results/<date>.json.
- * BENCH_RUNS (default 2) runs per side, the best counts; BENCH_SCALE scales the work.
+ * `npm run bench [-- [--quick] case ...]`: Errand side by side with raw BullMQ on the same
+ * Redis in the same run. 1. start a redis-server of its own (AOF everysec, random port);
+ * 2. run each case, baseline and Errand alternately; 3. print the table; 4. write
+ * bench/results/<date>.json. BENCH_RUNS (default 2) runs per side, the best counts;
+ * BENCH_SCALE scales the work. `--quick` runs every case once, briefly, and writes
+ * bench/results/quick.json (git-ignored): CI's proof that no case has rotted.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -14,12 +16,29 @@ import { analyticsDrain } from './cases/analytics-drain.ts';
 import { analyticsIngest } from './cases/analytics-ingest.ts';
 import { analyticsMemory } from './cases/analytics-memory.ts';
 import { aofFsync } from './cases/aof-fsync.ts';
+import { email } from './cases/email.ts';
+import { httpEnqueue } from './cases/http-enqueue.ts';
+import { image } from './cases/image.ts';
+import { metricsCost } from './cases/metrics-cost.ts';
+import { workerRuntime } from './cases/worker-runtime.ts';
 import { killAll, ROOT } from './processes.ts';
 import { printTable } from './report.ts';
 
-const cases: BenchCase[] = [analyticsIngest, analyticsDrain, analyticsMemory, aofFsync];
+const cases: BenchCase[] = [
+  httpEnqueue,
+  workerRuntime,
+  image,
+  email,
+  analyticsIngest,
+  analyticsDrain,
+  analyticsMemory,
+  aofFsync,
+  metricsCost,
+];
 
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const wanted = args.filter((arg) => arg !== '--quick');
 const unknown = wanted.filter((name) => !cases.some((c) => c.name === name));
 if (unknown.length > 0) {
   console.error(
@@ -35,8 +54,10 @@ const ctx: BenchContext = {
   redisUrl: server.url,
   redis,
   dir,
-  runs: Number(process.env.BENCH_RUNS ?? 2),
-  scale: Number(process.env.BENCH_SCALE ?? 1),
+  runs: quick ? 1 : Number(process.env.BENCH_RUNS ?? 2),
+  scale: Number(process.env.BENCH_SCALE ?? (quick ? 0.05 : 1)),
+  quick,
+  seconds: (full) => (quick ? 2 : full),
   say: (line) => console.log(line),
 };
 const rows: Row[] = [];
@@ -53,7 +74,8 @@ try {
 
 printTable(rows);
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version };
-const file = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}.json`);
+const name = quick ? 'quick' : new Date().toISOString().slice(0, 10);
+const file = join(ROOT, 'bench', 'results', `${name}.json`);
 await mkdir(join(ROOT, 'bench', 'results'), { recursive: true });
 await writeFile(
   file,
