@@ -23,7 +23,11 @@ export interface TestProducerOptions {
 /** The producer's app in-process, on its own real Redis, listening on a free port. */
 export async function startProducer(prefix: string, options: TestProducerOptions = {}) {
   const server: TestRedis = await startTestRedis();
-  const redis: Redis = createRedis(server.url, 'producer', { lazyConnect: true });
+  // As main.ts connects: the commands of concurrent requests share writes.
+  const redis: Redis = createRedis(server.url, 'producer', {
+    lazyConnect: true,
+    enableAutoPipelining: true,
+  });
   await redis.connect();
   const queues: Queues = openQueues(redis, prefix);
   const events = makeJobEvents({ redis, redisUrl: server.url, queues });

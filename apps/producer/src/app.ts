@@ -67,6 +67,8 @@ const measure =
 export function buildApp(deps: Deps, settings: ApiSettings) {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: nothing asks for conditional requests, and hashing every answer cost CPU per request.
+  app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(measure(deps));
   app.use(opsRouter({ redis: deps.redis, prefix: deps.prefix, metrics: deps.metrics.registry }));

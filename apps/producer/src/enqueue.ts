@@ -1,5 +1,6 @@
 import type { JobState, JobType } from '@errand/contract';
 import { HttpProblem } from '@errand/http';
+import { addAllOrNone } from '@errand/queues';
 import type { Queue } from 'bullmq';
 import type { Deps } from './deps.ts';
 import type { EnqueueRequest } from './enqueue-request.ts';
@@ -19,8 +20,8 @@ export interface Enqueue {
 
 /**
  * Add checked jobs to their queue, or find the ones an earlier request with the same
- * Idempotency-Key added. Nothing answers 202 unless Redis took every job: addBulk is one
- * MULTI, and any Redis failure becomes a 503.
+ * Idempotency-Key added. Nothing answers 202 unless Redis took every job, and any Redis
+ * failure becomes a 503.
  */
 export async function enqueue(
   deps: Deps,
@@ -47,13 +48,7 @@ export async function enqueue(
     }
     try {
       await checkDepth(queue, deps.maxWaiting[request.type], request.items.length);
-      const added = await queue.addBulk(
-        request.items.map((item, i) => ({
-          name: request.caller,
-          data: item.data,
-          opts: ids ? { ...item.opts, jobId: ids[i] } : item.opts,
-        })),
-      );
+      const added = await addJobs(queue, request.caller, request.items, ids);
       await claim?.confirm();
       if (claim && ids && claim.seen !== 'no') {
         metrics.replays.inc({ type: request.type });
@@ -61,12 +56,12 @@ export async function enqueue(
       }
       metrics.enqueued.inc({ type: request.type }, added.length);
       deps.logger.info(
-        { producer: request.caller, type: request.type, jobs: added.length, firstId: added[0]?.id },
+        { producer: request.caller, type: request.type, jobs: added.length, firstId: added[0] },
         'jobs enqueued',
       );
       return {
-        jobs: added.map((job, i) => ({
-          id: String(job.id),
+        jobs: added.map((id, i) => ({
+          id,
           state: request.items[i]?.state ?? 'waiting',
         })),
         replayed: false,
@@ -76,6 +71,25 @@ export async function enqueue(
       throw error;
     }
   });
+}
+
+/** One job is one script call; more are one transaction, all or none. */
+async function addJobs(
+  queue: Queue,
+  caller: string,
+  items: EnqueueRequest[],
+  ids: string[] | undefined,
+): Promise<string[]> {
+  const opts = (item: EnqueueRequest, i: number) =>
+    ids ? { ...item.opts, jobId: ids[i] } : item.opts;
+  const [only] = items;
+  if (items.length === 1 && only) {
+    return [String((await queue.add(caller, only.data, opts(only, 0))).id)];
+  }
+  return addAllOrNone(
+    queue,
+    items.map((item, i) => ({ name: caller, data: item.data, opts: opts(item, i) })),
+  );
 }
 
 /** The current state of jobs an earlier request added; `removed` once BullMQ dropped one. */
@@ -88,13 +102,28 @@ async function statesOf(queue: Queue, ids: string[]) {
   );
 }
 
+/** The waiting count being read per queue: requests that arrive meanwhile share the read. */
+const depthReads = new WeakMap<Queue, Promise<number>>();
+
+function waitingCount(queue: Queue): Promise<number> {
+  let read = depthReads.get(queue);
+  if (!read) {
+    read = queue.getJobCountByTypes('waiting', 'prioritized').finally(() => {
+      depthReads.delete(queue);
+    });
+    depthReads.set(queue, read);
+  }
+  return read;
+}
+
 /**
  * Backpressure: 503 while the queue's waiting jobs plus the new ones would pass its limit
- * (0 = none). A soft limit: concurrent requests may each pass the check before adding.
+ * (0 = none). A soft limit: concurrent requests may each pass the check before adding, and
+ * share one read of the count (under load, one read per round trip instead of per request).
  */
 async function checkDepth(queue: Queue, limit: number, adding: number) {
   if (!limit) return;
-  const waiting = await queue.getJobCountByTypes('waiting', 'prioritized');
+  const waiting = await waitingCount(queue);
   if (waiting + adding > limit) {
     throw new HttpProblem(
       'queue-full',

@@ -1,0 +1,82 @@
+import { jobs } from '@errand/contract';
+import { startTestRedis, type TestRedis } from '@errand/testing';
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addAllOrNone, closeQueues, type NewJob, openQueues, type Queues } from './queues.ts';
+
+const mails = (count: number, tag: string): NewJob[] =>
+  Array.from({ length: count }, (_, n) => ({
+    name: 'test',
+    data: { to: `u${n}@example.com`, subject: `${tag} ${n}`, text: 'x'.repeat(400) },
+    opts: {},
+  }));
+
+/**
+ * Count the queue's waiting jobs from another connection, as fast as Redis answers, while
+ * `adding` runs; resolves with every count seen.
+ */
+async function countsDuring(redis: Redis, queue: Queue, adding: Promise<unknown>) {
+  const seen = new Set<number>();
+  let done = false;
+  const finished = adding.finally(() => {
+    done = true;
+  });
+  while (!done) seen.add(await redis.llen(`${queue.opts.prefix}:${queue.name}:wait`));
+  await finished;
+  return seen;
+}
+
+describe('addAllOrNone', () => {
+  let server: TestRedis;
+  let redis: Redis;
+  let observer: Redis;
+  let queues: Queues;
+  beforeAll(async () => {
+    server = await startTestRedis();
+    redis = new Redis(server.url, { enableAutoPipelining: true });
+    observer = new Redis(server.url);
+    queues = openQueues(redis, 'atomic');
+  });
+  afterAll(async () => {
+    await closeQueues(queues);
+    redis.disconnect();
+    observer.disconnect();
+    await server?.stop();
+  });
+
+  it('adds a batch as one transaction: no other client ever sees part of it', async () => {
+    const queue = queues.email;
+    for (const round of [1, 2, 3]) {
+      const seen = await countsDuring(
+        observer,
+        queue,
+        addAllOrNone(queue, mails(1000, `round ${round}`)),
+      );
+      const before = (round - 1) * 1000;
+      // Only "none yet" and "all of it"; BullMQ 6's addBulk (a pipeline) shows counts between.
+      expect([...seen].filter((count) => count !== before && count !== before + 1000)).toEqual([]);
+    }
+    expect(await queue.getJobCountByTypes('waiting')).toBe(3000);
+  });
+
+  it('applies the queue defaults, keeps given ids and makes unique ones otherwise', async () => {
+    const queue = queues.image;
+    const image = { source: { key: 'a.png' }, outputs: [{ format: 'png' }] };
+    const ids = await addAllOrNone(queue, [
+      { name: 'test', data: image, opts: {} },
+      { name: 'test', data: image, opts: { jobId: 'mine-1', attempts: 9 } },
+      { name: 'test', data: image, opts: { delay: 60_000 } },
+    ]);
+    expect(ids[1]).toBe('mine-1');
+    expect(new Set(ids).size).toBe(3);
+    const [first, mine, later] = await Promise.all(ids.map((id) => queue.getJob(id)));
+    expect(first?.opts.attempts).toBe(jobs.image.defaults.attempts);
+    expect(first?.opts.backoff).toEqual(jobs.image.defaults.backoff);
+    expect(mine?.opts.attempts).toBe(9);
+    expect(await later?.getState()).toBe('delayed');
+    // The same id again adds nothing new
+    await addAllOrNone(queue, [{ name: 'test', data: image, opts: { jobId: 'mine-1' } }]);
+    expect(await queue.getJobCountByTypes('waiting', 'delayed')).toBe(3);
+  });
+});
