@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 
 export const scopes = ['enqueue', 'read', 'admin'] as const;
@@ -13,7 +13,8 @@ export interface ApiKey {
   rateLimit: number | undefined;
 }
 
-export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+/** One-shot: no Hash object per request. */
+export const sha256 = (text: string) => hash('sha256', text, 'buffer');
 
 const HASHED = /^sha256:([0-9a-f]{64})$/i;
 

@@ -61,8 +61,8 @@ const measure =
   };
 
 /**
- * The enqueue API: ops endpoints and docs, then the table of routes, each behind its key and
- * rate limit; everything that goes wrong ends as problem+json.
+ * The enqueue API: the table of routes, each behind its key and rate limit, then the ops
+ * endpoints and docs; everything that goes wrong ends as problem+json.
  */
 export function buildApp(deps: Deps, settings: ApiSettings) {
   const app = express();
@@ -71,8 +71,6 @@ export function buildApp(deps: Deps, settings: ApiSettings) {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(measure(deps));
-  app.use(opsRouter({ redis: deps.redis, prefix: deps.prefix, metrics: deps.metrics.registry }));
-  app.use(docsRouter());
 
   // Per route, so even a 401 or 429 is measured under its route: who (401), how often
   // (429), may it (403), then the body (400, 413, 415), then the handler.
@@ -92,6 +90,9 @@ export function buildApp(deps: Deps, settings: ApiSettings) {
   for (const [method, path, scope, handler] of routes) {
     app[method](path, ...guard, requireScope(scope), json, noProtoKeys, handler(deps));
   }
+  // After the API's routes, which every request would otherwise walk these routers to reach
+  app.use(opsRouter({ redis: deps.redis, prefix: deps.prefix, metrics: deps.metrics.registry }));
+  app.use(docsRouter());
 
   app.use(notFound);
   app.use(problemErrors(deps.logger));

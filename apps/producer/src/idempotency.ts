@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { HttpProblem } from '@errand/http';
 import type { Request } from 'express';
 import type { Redis } from 'ioredis';
@@ -19,7 +19,7 @@ export function idempotencyKeyOf(req: Request): string | undefined {
   );
 }
 
-const hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+const hex = (text: string) => hash('sha256', text, 'hex');
 
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same request. */
 function canonical(value: unknown): string {
