@@ -10,7 +10,7 @@ import {
   openQueues,
   reconcileSchedules,
 } from '@errand/queues';
-import { connectRedis } from '@errand/redis';
+import { connectRedis, createRedis } from '@errand/redis';
 import { LocalStorage } from '@errand/storage';
 import express from 'express';
 import { createTransport } from 'nodemailer';
@@ -41,14 +41,19 @@ try {
     logger,
     autoPipelining: true,
   });
+  // The queues (schedules, the digest's mails) on a connection of their own: BullMQ defines
+  // its ~60 scripts on a queue's connection, and ioredis copies every defined script into
+  // each auto-pipeline, which would tax every batch of the processors' commands.
+  const queueRedis = createRedis(env.REDIS_URL, 'worker');
   // Schedules: make the schedules file true in Redis before taking any job.
-  const queues = openQueues(redis, env.QUEUE_PREFIX);
+  const queues = openQueues(queueRedis, env.QUEUE_PREFIX);
   if (entries) {
     const reconciled = await reconcileSchedules(
-      makeSchedules(redis, queues, env.QUEUE_PREFIX),
+      makeSchedules(queueRedis, queues, env.QUEUE_PREFIX),
       entries,
     ).catch(async (error) => {
       await closeQueues(queues);
+      queueRedis.disconnect();
       redis.disconnect(); // so the failed start can exit
       throw error;
     });
@@ -117,6 +122,7 @@ try {
     transport.close();
     await closeServer(server);
     await closeQueues(queues);
+    await queueRedis.quit();
     await redis.quit();
   });
 } catch (error) {

@@ -60,7 +60,9 @@ export const makeEmailProcessor = (deps: EmailDeps): Processor<'email'> => {
       if (value && HEADER_BREAK.test(value)) throw new PermanentError('CR/LF in a mail header');
     }
     const ledgerKey = `${ledger.keyPrefix}:${ctx.id}`;
-    const recorded = await ledger.redis.get(ledgerKey);
+    // Only a job started before can have had its message accepted: BullMQ counts every start
+    // (retries, stalls, hand-backs), so a first start skips the read (a round trip per mail).
+    const recorded = ctx.attempt > 1 ? await ledger.redis.get(ledgerKey) : null;
     if (recorded) {
       ctx.logger.info(
         'message was already accepted by SMTP on an earlier attempt; not sending again',
