@@ -54,3 +54,33 @@ export function compared(row: Omit<Row, 'ratio' | 'pass' | 'target'>, minRatio: 
     pass: (ratio ?? 0) >= minRatio,
   };
 }
+
+/** One run of one side of a case: its figure (higher is better) and a note on it. */
+export interface Outcome {
+  rate: number;
+  note: string;
+}
+
+/**
+ * Run every side `ctx.runs` times, the sides alternating (so a machine whose speed drifts
+ * favours none), each run's line said as it ends; resolves with each side's best figure and
+ * every run's line.
+ */
+export async function alternate<Side extends string>(
+  ctx: BenchContext,
+  sides: readonly Side[],
+  once: (side: Side, run: number) => Promise<Outcome>,
+  unit: string,
+): Promise<{ best: Record<Side, number>; notes: string[] }> {
+  const best = Object.fromEntries(sides.map((side) => [side, 0])) as Record<Side, number>;
+  const notes: string[] = [];
+  for (let run = 1; run <= ctx.runs; run++) {
+    for (const side of sides) {
+      const { rate, note } = await once(side, run);
+      best[side] = Math.max(best[side], rate);
+      notes.push(`run ${run} ${side}: ${rate} ${unit}; ${note}`);
+      ctx.say(`  ${notes.at(-1)}`);
+    }
+  }
+  return { best, notes };
+}

@@ -67,8 +67,8 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
 
 /**
  * CPU use of some processes and of Redis from now on. `shares(seconds, count)` says what part
- * of one core each used, and how many µs of CPU all of them together spent per item: on a
- * shared machine whose speed drifts, the steadier figure.
+ * of one core each used and its µs of CPU per item, and how many µs all of them together
+ * spent per item: on a shared machine whose speed drifts, the steadier figure.
  */
 export async function cpuMeter(redis: Redis, pids: Record<string, number | undefined>) {
   const start = Object.fromEntries(
@@ -83,7 +83,16 @@ export async function cpuMeter(redis: Redis, pids: Record<string, number | undef
       used.push(['Redis', (await redisCpuSeconds(redis)) - redisStart]);
       const pct = (cpu: number) => `${Math.round((cpu / seconds) * 100)}%`;
       const total = used.reduce((sum, [, cpu]) => sum + cpu, 0);
-      return `${used.map(([name, cpu]) => `${name} ${pct(cpu)}`).join(', ')} of a core; ${((total / count) * 1e6).toFixed(1)} µs CPU each`;
+      const each = (cpu: number) => `${((cpu / count) * 1e6).toFixed(1)} µs`;
+      const parts = used.map(([name, cpu]) => `${name} ${pct(cpu)} (${each(cpu)})`);
+      return `${parts.join(', ')} of a core; ${each(total)} CPU each`;
     },
   };
+}
+
+/** The `p`th percentile (0–100) of some figures, by nearest rank; 0 when there are none. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }

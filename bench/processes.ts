@@ -29,8 +29,14 @@ export async function startProcess(
   ready: string,
 ): Promise<BenchProcess> {
   const fd = openSync(logFile, 'w');
+  // BENCH_CPU_PROF=<dir>: every process of the run writes a .cpuprofile there as it exits
+  const profile = process.env.BENCH_CPU_PROF;
   const child = spawn(process.execPath, [script], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...(profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profile}` } : {}),
+      ...env,
+    },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
@@ -59,40 +65,72 @@ export async function startProcess(
 }
 
 export const appScript = (app: 'producer' | 'worker') => join(ROOT, 'apps', app, 'src', 'main.ts');
-const bareWorkerScript = join(ROOT, 'bench', 'bare-worker.ts');
+
+/** The API key bench requests send: the producer runs with keys, as deployed. */
+export const BENCH_API_KEY = 'bench-key-0123456789abcdef';
 
 /**
- * A worker process on the analytics queue of `prefix`: Errand's own (`errand`, logging at
- * info, as deployed) or the bare BullMQ baseline (`bare`), at the same concurrency.
+ * A producer process of `prefix` on `port`, as deployed: an API key, logging at info, a rate
+ * limit too high to matter (the bench measures the work, not the limit). BENCH_PRODUCER=<the
+ * main.ts of another checkout's producer> measures that one instead, to compare two versions.
+ */
+export function startProducer(options: {
+  redisUrl: string;
+  prefix: string;
+  port: number;
+  logFile: string;
+  env?: Record<string, string>;
+}): Promise<BenchProcess> {
+  const keys = [{ name: 'bench', key: BENCH_API_KEY, scopes: ['enqueue', 'read'] }];
+  return startProcess(
+    process.env.BENCH_PRODUCER ?? appScript('producer'),
+    {
+      REDIS_URL: options.redisUrl,
+      QUEUE_PREFIX: options.prefix,
+      PRODUCER_PORT: String(options.port),
+      API_KEYS: JSON.stringify(keys),
+      API_RATE_LIMIT: '1000000',
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    options.logFile,
+    'producer listening',
+  );
+}
+const bareWorkerScript = join(ROOT, 'bench', 'bare-worker.ts');
+const noopWorkerScript = join(ROOT, 'bench', 'noop-worker.ts');
+
+/**
+ * A worker process on the analytics queue of `prefix`, at the given concurrency: Errand's own
+ * (`errand`, logging at info, as deployed), Errand's runtime with a processor that does
+ * nothing (`noop`, bench/noop-worker.ts) or the bare BullMQ baseline (`bare`). The bare and
+ * noop processors return the moment they started, as `{ startedAt }`.
  */
 export function startWorker(
-  side: 'bare' | 'errand',
+  side: 'bare' | 'errand' | 'noop',
   options: { redisUrl: string; prefix: string; concurrency: number; logFile: string },
 ): Promise<BenchProcess> {
   const { redisUrl, prefix, concurrency, logFile } = options;
-  return side === 'bare'
-    ? startProcess(
-        bareWorkerScript,
-        {
-          REDIS_URL: redisUrl,
-          QUEUE: 'analytics',
-          PREFIX: prefix,
-          CONCURRENCY: String(concurrency),
-        },
-        logFile,
-        'worker running',
-      )
-    : startProcess(
-        appScript('worker'),
-        {
-          REDIS_URL: redisUrl,
-          QUEUE_PREFIX: prefix,
-          WORKER_QUEUES: 'analytics',
-          WORKER_PORT: '0',
-          ANALYTICS_CONCURRENCY: String(concurrency),
-          LOG_LEVEL: 'info',
-        },
-        logFile,
-        'worker running',
-      );
+  if (side === 'bare') {
+    const env = { REDIS_URL: redisUrl, QUEUE: 'analytics', PREFIX: prefix };
+    return startProcess(
+      bareWorkerScript,
+      { ...env, CONCURRENCY: String(concurrency) },
+      logFile,
+      'worker running',
+    );
+  }
+  return startProcess(
+    side === 'errand' ? appScript('worker') : noopWorkerScript,
+    {
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefix,
+      WORKER_QUEUES: 'analytics',
+      WORKER_PORT: '0',
+      ANALYTICS_CONCURRENCY: String(concurrency),
+      LOG_LEVEL: 'info',
+    },
+    logFile,
+    'worker running',
+  );
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { jobs } from '@errand/contract';
 import { Queue } from 'bullmq';
-import { type BenchCase, type BenchContext, compared } from '../case.ts';
+import { alternate, type BenchCase, type BenchContext, compared } from '../case.ts';
 import { liveEvents } from '../events.ts';
 import { cpuMeter, drained, fill, perSecond, waitingAtMost } from '../measure.ts';
 import { startWorker } from '../processes.ts';
@@ -46,27 +46,23 @@ export const analyticsDrain: BenchCase = {
   name: 'analytics-drain',
   async run(ctx) {
     const count = Math.round(30_000 * ctx.scale);
-    const rates = { bare: [] as number[], errand: [] as number[] };
-    const notes: string[] = [];
-    for (let run = 1; run <= ctx.runs; run++) {
-      for (const side of ['bare', 'errand'] as const) {
-        const { rate, note } = await drainOnce(ctx, side, run, count);
-        rates[side].push(rate);
-        notes.push(`run ${run} ${side}: ${rate} jobs/s; ${note}`);
-        ctx.say(`  ${notes.at(-1)}`);
-      }
-    }
+    const { best, notes } = await alternate(
+      ctx,
+      ['bare', 'errand'],
+      (side, run) => drainOnce(ctx, side, run, count),
+      'jobs/s',
+    );
     return [
       compared(
         {
           case: `drain ${count} one-event analytics jobs, concurrency ${CONCURRENCY}, 1 process`,
           baseline: {
-            value: Math.max(...rates.bare),
+            value: best.bare,
             unit: 'jobs/s',
             what: 'bare BullMQ Worker, no-op',
           },
           errand: {
-            value: Math.max(...rates.errand),
+            value: best.errand,
             unit: 'jobs/s',
             what: 'Errand worker, analytics',
           },

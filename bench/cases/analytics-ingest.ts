@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { jobs } from '@errand/contract';
 import { freePort } from '@errand/devservers';
 import { Queue } from 'bullmq';
-import type { BenchCase, BenchContext, Row } from '../case.ts';
+import { alternate, type BenchCase, type BenchContext, type Row } from '../case.ts';
 import { liveEvents } from '../events.ts';
 import { cpuMeter, drained, perSecond, pooled } from '../measure.ts';
-import { appScript, startProcess, startWorker } from '../processes.ts';
+import { BENCH_API_KEY, startProducer, startWorker } from '../processes.ts';
 
 const JOBS_PER_REQUEST = 100;
 const EVENTS_PER_JOB = 10;
@@ -47,17 +47,12 @@ async function ingestOnce(
   const port = await freePort();
   const producer =
     side === 'errand'
-      ? await startProcess(
-          appScript('producer'),
-          {
-            REDIS_URL: ctx.redisUrl,
-            QUEUE_PREFIX: prefix,
-            PRODUCER_PORT: String(port),
-            API_RATE_LIMIT: '1000000',
-          },
-          logFile('producer'),
-          'producer listening',
-        )
+      ? await startProducer({
+          redisUrl: ctx.redisUrl,
+          prefix,
+          port,
+          logFile: logFile('producer'),
+        })
       : undefined;
   const payloads = bodies.map((jobsOf) => JSON.stringify({ jobs: jobsOf }));
   const meter = await cpuMeter(ctx.redis, {
@@ -77,7 +72,7 @@ async function ingestOnce(
     }
     const response = await fetch(`http://127.0.0.1:${port}/v1/jobs/analytics/batch`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` },
       body: payloads[i],
     });
     if (response.status !== 202) {
@@ -99,18 +94,13 @@ export const analyticsIngest: BenchCase = {
   name: 'analytics-ingest',
   async run(ctx): Promise<Row[]> {
     const requests = Math.round(300 * ctx.scale);
-    const rates = { raw: [] as number[], errand: [] as number[] };
-    const notes: string[] = [];
-    for (let run = 1; run <= ctx.runs; run++) {
-      for (const side of ['raw', 'errand'] as const) {
-        const { rate, note } = await ingestOnce(ctx, side, run, requests);
-        rates[side].push(rate);
-        notes.push(`run ${run} ${side}: ${rate} events/s; ${note}`);
-        ctx.say(`  ${notes.at(-1)}`);
-      }
-    }
-    const errand = Math.max(...rates.errand);
-    const raw = Math.max(...rates.raw);
+    const { best, notes } = await alternate(
+      ctx,
+      ['raw', 'errand'],
+      (side, run) => ingestOnce(ctx, side, run, requests),
+      'events/s',
+    );
+    const { errand, raw } = best;
     return [
       {
         case: `${requests * JOBS_PER_REQUEST * EVENTS_PER_JOB} events end to end, ${JOBS_PER_REQUEST} jobs × ${EVENTS_PER_JOB} events per request, ${IN_FLIGHT} in flight, 1 worker`,

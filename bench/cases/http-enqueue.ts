@@ -1,8 +1,204 @@
-import type { BenchCase } from '../case.ts';
+import { join } from 'node:path';
+import { jobs } from '@errand/contract';
+import { freePort } from '@errand/devservers';
+import autocannon from 'autocannon';
+import { Queue } from 'bullmq';
+import { alternate, type BenchCase, type BenchContext, compared, type Row } from '../case.ts';
+import { liveEvents } from '../events.ts';
+import { cpuMeter, percentile } from '../measure.ts';
+import { BENCH_API_KEY, ROOT, startProcess, startProducer } from '../processes.ts';
 
+/** One way of enqueueing: jobs per call, calls in flight, the target ratio to raw BullMQ. */
+interface Shape {
+  label: string;
+  jobsPerCall: number;
+  inFlight: number;
+  minRatio: number;
+  /** Processes of the HTTP side (Errand's producer, the floor), each on its own port. */
+  processes: number;
+}
+
+const SHAPES: Shape[] = [
+  { label: '1 job per request', jobsPerCall: 1, inFlight: 64, minRatio: 0.6, processes: 1 },
+  { label: '1 job per request', jobsPerCall: 1, inFlight: 64, minRatio: 0.6, processes: 2 },
+  { label: '100 jobs per request', jobsPerCall: 100, inFlight: 4, minRatio: 0.9, processes: 1 },
+];
+
+const floorScript = join(ROOT, 'bench', 'floor-producer.ts');
+
+const jobsOf = (count: number, tag: string) =>
+  liveEvents(count, tag).map((event) => ({ events: [event] }));
+
+/** Raw BullMQ for `seconds`: `Queue.add` (or `addBulk` of the shape's size), lanes in flight. */
+async function raw(ctx: BenchContext, shape: Shape, prefix: string, seconds: number) {
+  const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
+  const datas = jobsOf(shape.jobsPerCall, prefix);
+  const call =
+    shape.jobsPerCall === 1
+      ? () => queue.add('bench', datas[0], jobs.analytics.defaults)
+      : () =>
+          queue.addBulk(
+            datas.map((data) => ({ name: 'bench', data, opts: jobs.analytics.defaults })),
+          );
+  const latencies: number[] = [];
+  const lanes = async (untilMs: number, record: boolean) => {
+    const lane = async () => {
+      while (performance.now() < untilMs) {
+        const sent = performance.now();
+        await call();
+        if (record) latencies.push(performance.now() - sent);
+      }
+    };
+    await Promise.all(Array.from({ length: shape.inFlight }, lane));
+  };
+  await lanes(performance.now() + 1_000, false); // warm-up: JIT, connection, scripts loaded
+  const meter = await cpuMeter(ctx.redis, { client: process.pid });
+  const from = performance.now();
+  await lanes(from + seconds * 1000, true);
+  const took = (performance.now() - from) / 1000;
+  const calls = latencies.length;
+  const cpu = await meter.shares(took, calls * shape.jobsPerCall);
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return {
+    rate: Math.round((calls * shape.jobsPerCall) / took),
+    note: `p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms; ${cpu}`,
+  };
+}
+
+/**
+ * An HTTP service for `seconds`, Errand's producer or the floor (bench/floor-producer.ts):
+ * autocannon (in this process) POSTing the same jobs with an API key to the shape's processes (each on its own port, as replicas behind a load balancer;
+ * the connections split evenly), logging at info; every answer must be a 202, and Redis must
+ * hold a job for every 202 (and at most those of the requests cut off at the end).
+ */
+async function overHttp(
+  ctx: BenchContext,
+  shape: Shape,
+  prefix: string,
+  seconds: number,
+  server: 'errand' | 'floor',
+) {
+  const ports = await Promise.all(Array.from({ length: shape.processes }, () => freePort()));
+  const producers = await Promise.all(
+    ports.map((port, i) => {
+      const logFile = join(ctx.dir, `${prefix}-${i}.log`);
+      return server === 'errand'
+        ? startProducer({ redisUrl: ctx.redisUrl, prefix, port, logFile })
+        : startProcess(
+            floorScript,
+            { REDIS_URL: ctx.redisUrl, PREFIX: prefix, PORT: String(port) },
+            logFile,
+            'producer listening',
+          );
+    }),
+  );
+  const datas = jobsOf(shape.jobsPerCall, prefix);
+  const batch = shape.jobsPerCall > 1;
+  const body = JSON.stringify(
+    batch ? { jobs: datas.map((data) => ({ data })) } : { data: datas[0] },
+  );
+  const load = async (duration: number) => {
+    const results = await Promise.all(
+      ports.map((port) =>
+        autocannon({
+          url: `http://127.0.0.1:${port}/v1/jobs/analytics${batch ? '/batch' : ''}`,
+          method: 'POST',
+          connections: shape.inFlight / ports.length,
+          duration,
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${BENCH_API_KEY}`,
+          },
+          body,
+        }),
+      ),
+    );
+    const total = (pick: (r: autocannon.Result) => number) =>
+      results.reduce((sum, r) => sum + pick(r), 0);
+    return {
+      ok: total((r) => r['2xx']),
+      failed: total((r) => r.non2xx + r.errors + r.timeouts),
+      took: Math.max(...results.map((r) => r.duration)),
+      latency: results[0]?.latency,
+    };
+  };
+  const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
+  try {
+    const warm = await load(1);
+    const pids = Object.fromEntries(producers.map((p, i) => [`producer ${i + 1}`, p.child.pid]));
+    const meter = await cpuMeter(ctx.redis, { ...pids, client: process.pid });
+    const result = await load(seconds);
+    // autocannon stops counting at the end of each load, with requests still in flight
+    const cutOff = 2 * shape.inFlight * shape.jobsPerCall;
+    const expected = (warm.ok + result.ok) * shape.jobsPerCall;
+    const failed = warm.failed + result.failed;
+    const stored = await queue.getJobCountByTypes('wait', 'active', 'prioritized', 'delayed');
+    if (failed > 0 || stored < expected || stored > expected + cutOff) {
+      throw new Error(
+        `${prefix}: ${failed} requests failed or timed out; ${expected} jobs answered 2xx, ${stored} in Redis`,
+      );
+    }
+    const cpu = await meter.shares(result.took, result.ok * shape.jobsPerCall);
+    return {
+      rate: Math.round((result.ok * shape.jobsPerCall) / result.took),
+      note: `p50 ${result.latency?.p50} ms, p99 ${result.latency?.p99} ms; ${cpu}`,
+    };
+  } finally {
+    await Promise.all(producers.map((producer) => producer.stop()));
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
+
+/**
+ * Enqueue throughput: Errand's API (HTTP, API key, contract check, rate limit, depth check,
+ * a log line per request) against raw BullMQ `Queue.add` / `addBulk` from this process, the
+ * same jobs, the same number in flight, on the same Redis; sides alternated, best of runs.
+ * Beside them the floor, the least any HTTP service in front of `Queue.add` costs here: the
+ * target is against raw BullMQ, the second row says how much of the gap is Errand's own.
+ * A batch is one MULTI in Errand (all or none) and a pipeline in `addBulk` and the floor.
+ */
 export const httpEnqueue: BenchCase = {
   name: 'http-enqueue',
-  async run() {
-    throw new Error('http-enqueue: not written yet');
+  async run(ctx) {
+    const seconds = ctx.seconds(8);
+    const rows: Row[] = [];
+    for (const shape of SHAPES) {
+      const { best, notes } = await alternate(
+        ctx,
+        ['raw', 'floor', 'errand'],
+        (side, run) => {
+          const prefix = `enqueue-${shape.jobsPerCall}x${shape.processes}-${side}-${run}`;
+          return side === 'raw'
+            ? raw(ctx, shape, prefix, seconds)
+            : overHttp(ctx, shape, prefix, seconds, side);
+        },
+        'jobs/s',
+      );
+      const rawWhat = shape.jobsPerCall === 1 ? 'Queue.add' : `addBulk(${shape.jobsPerCall})`;
+      const label = `enqueue, ${shape.label}, ${shape.inFlight} in flight${shape.processes > 1 ? `, ${shape.processes} producer processes` : ''}`;
+      const errand = { value: best.errand, unit: 'jobs/s', what: 'POST /v1/jobs/analytics' };
+      const floor = { value: best.floor, unit: 'jobs/s', what: 'floor: node:http + Queue.add' };
+      rows.push(
+        compared(
+          {
+            case: label,
+            baseline: { value: best.raw, unit: 'jobs/s', what: `raw ${rawWhat}` },
+            errand,
+            notes,
+          },
+          shape.minRatio,
+        ),
+        {
+          case: `${label}, against the floor`,
+          baseline: floor,
+          errand,
+          ratio: best.errand / best.floor,
+          notes: [],
+        },
+      );
+    }
+    return rows;
   },
 };

@@ -1,0 +1,125 @@
+import { join } from 'node:path';
+import { createClient } from '@errand/client';
+import { jobs } from '@errand/contract';
+import { freePort } from '@errand/devservers';
+import { Queue } from 'bullmq';
+import type { BenchCase, BenchContext, Row } from '../case.ts';
+import { liveEvents } from '../events.ts';
+import { percentile } from '../measure.ts';
+import { BENCH_API_KEY, startProducer, startWorker } from '../processes.ts';
+
+type Path = 'raw' | 'http' | 'sdk';
+
+const now = () => performance.timeOrigin + performance.now();
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `count` jobs one at a time on an idle queue, each 5 ms after the last; for each, the time
+ * from the call (Queue.add, a POST, the typed client) to the processor's start, which the
+ * worker returns as the job's result. Both clocks are this machine's.
+ */
+async function latencies(ctx: BenchContext, path: Path, run: number, count: number) {
+  const prefix = `latency-${path}-${run}`;
+  const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
+  const log = (name: string) => join(ctx.dir, `${prefix}-${name}.log`);
+  const worker = await startWorker(path === 'raw' ? 'bare' : 'noop', {
+    redisUrl: ctx.redisUrl,
+    prefix,
+    concurrency: 100,
+    logFile: log('worker'),
+  });
+  const port = await freePort();
+  const producer =
+    path === 'raw'
+      ? undefined
+      : await startProducer({ redisUrl: ctx.redisUrl, prefix, port, logFile: log('producer') });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const client = createClient({ baseUrl, apiKey: BENCH_API_KEY });
+  const enqueue = async (data: { events: unknown[] }): Promise<string> => {
+    if (path === 'raw') return String((await queue.add('bench', data, jobs.analytics.defaults)).id);
+    if (path === 'sdk') return (await client.enqueue('analytics', data as never)).id;
+    const response = await fetch(`${baseUrl}/v1/jobs/analytics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` },
+      body: JSON.stringify({ data }),
+    });
+    return ((await response.json()) as { id: string }).id;
+  };
+  try {
+    const sent = new Map<string, number>();
+    const events = liveEvents(count + 20, prefix);
+    for (const [i, event] of events.entries()) {
+      const at = now();
+      const id = await enqueue({ events: [event] });
+      if (i >= 20) sent.set(id, at); // the first 20 warm both sides up
+      await pause(5);
+    }
+    await pause(200);
+    const took: number[] = [];
+    for (const [id, at] of sent) {
+      const job = await queue.getJob(id);
+      const startedAt = (job?.returnvalue as { startedAt?: number } | undefined)?.startedAt;
+      if (startedAt === undefined) throw new Error(`${prefix}: job ${id} did not run`);
+      took.push(startedAt - at);
+    }
+    return took;
+  } finally {
+    await producer?.stop();
+    await worker.stop();
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
+
+const WHAT: Record<Path, string> = {
+  raw: 'Queue.add → bare Worker',
+  http: 'POST /v1/jobs/analytics → Errand runtime',
+  sdk: 'typed client enqueue (Idempotency-Key) → Errand runtime',
+};
+
+/**
+ * Enqueue → processor start on an idle queue, p50 and p99: raw BullMQ, Errand's API over
+ * plain HTTP, and through the typed client (which sends an Idempotency-Key, so one more
+ * Redis command). Target: p50 ≤ 2 ms and p99 ≤ 10 ms for Errand's paths.
+ */
+export const enqueueLatency: BenchCase = {
+  name: 'enqueue-latency',
+  async run(ctx) {
+    const count = Math.max(20, Math.round(300 * ctx.scale));
+    const all: Record<Path, number[]> = { raw: [], http: [], sdk: [] };
+    const notes: string[] = [];
+    for (let run = 1; run <= ctx.runs; run++) {
+      for (const path of ['raw', 'http', 'sdk'] as const) {
+        const took = await latencies(ctx, path, run, count);
+        all[path].push(...took);
+        notes.push(
+          `run ${run} ${path}: p50 ${percentile(took, 50).toFixed(2)} ms, p99 ${percentile(took, 99).toFixed(2)} ms, max ${percentile(took, 100).toFixed(2)} ms`,
+        );
+        ctx.say(`  ${notes.at(-1)}`);
+      }
+    }
+    const figure = (path: Path, p: number) => ({
+      value: Number(percentile(all[path], p).toFixed(2)),
+      unit: `ms p${p}`,
+      what: WHAT[path],
+    });
+    const rows: Row[] = [];
+    for (const path of ['http', 'sdk'] as const) {
+      for (const [p, limit] of [
+        [50, 2],
+        [99, 10],
+      ] as const) {
+        const errand = figure(path, p);
+        rows.push({
+          case: `enqueue → processor start, idle queue, ${path.toUpperCase()}, p${p}`,
+          baseline: figure('raw', p),
+          errand,
+          target: `≤ ${limit} ms`,
+          pass: errand.value <= limit,
+          notes: rows.length === 0 ? notes : [],
+        });
+      }
+    }
+    return rows;
+  },
+};
