@@ -108,6 +108,7 @@ describe('analytics under a worker crash (producer, 3 workers, real Redis)', () 
       ANALYTICS_CONCURRENCY: '4',
       WORKER_LOCK_DURATION_MS: '4000',
       WORKER_STALLED_INTERVAL_MS: '1000',
+      LOG_LEVEL: 'debug', // for "job started"
     });
     const victim = fleet[0] as AppProcess;
     // 1,000 jobs of 10 events, 100 jobs per request; the victim dies once it has work.

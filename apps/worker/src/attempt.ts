@@ -66,3 +66,43 @@ export class Attempt implements JobContext {
     });
   }
 }
+
+/**
+ * The running attempts of one queue, each with its deadline, under one timer: with one
+ * timeout per queue, the oldest attempt is always the next to run over, so the timer is armed
+ * for it alone and, when it fires, re-armed for the next (a timer per attempt cost more than
+ * the rest of a no-op job's bookkeeping). An attempt past its deadline leaves the set and is
+ * handed to `expire`.
+ */
+export function makeDeadlines(timeoutMs: number, expire: (attempt: Attempt) => void) {
+  const deadlines = new Map<Attempt, number>(); // in order of start, so of deadline
+  let timer: NodeJS.Timeout | undefined;
+  function arm(at: number) {
+    timer = setTimeout(fire, at - performance.now());
+  }
+  function fire() {
+    timer = undefined;
+    const now = performance.now();
+    for (const [attempt, at] of deadlines) {
+      if (at > now) return arm(at);
+      deadlines.delete(attempt);
+      expire(attempt);
+    }
+  }
+  return {
+    get size() {
+      return deadlines.size;
+    },
+    /** Start `attempt`'s clock; `startedAt` is its `performance.now()` when it started. */
+    add(attempt: Attempt, startedAt = performance.now()) {
+      const at = startedAt + timeoutMs;
+      deadlines.set(attempt, at);
+      if (!timer) arm(at);
+    },
+    delete(attempt: Attempt) {
+      if (!deadlines.delete(attempt) || deadlines.size > 0 || !timer) return;
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}

@@ -7,6 +7,7 @@ import { envVar, parseEnvParts } from '@errand/config';
 import { analyticsName, type JobType, jobTypes } from '@errand/contract';
 import { z } from 'zod';
 import { queueSettings } from './queue-settings.ts';
+import type { RuntimeOptions } from './runtime.ts';
 
 const HOUR_S = 3_600;
 const DAY_S = 24 * HOUR_S;
@@ -99,8 +100,30 @@ export type WorkerEnv = z.output<typeof WorkerEnv>;
 /** The worker's settings, with per-queue settings (`EMAIL_CONCURRENCY`…) under `queues`. */
 export function loadEnv(env: Record<string, string | undefined>) {
   const { base, queues } = parseEnvParts({ base: WorkerEnv, queues: queueSettings }, env, 'worker');
-  return { ...base, queues, analytics: analyticsSettings(base) };
+  return {
+    ...base,
+    queues,
+    analytics: analyticsSettings(base),
+    runtime: runtimeSettings(base, queues),
+  };
 }
+
+/** What `startWorkers` takes from the settings; the caller adds queues, processors, logs. */
+const runtimeSettings = (
+  env: WorkerEnv,
+  queues: RuntimeOptions['settings'],
+): Omit<RuntimeOptions, 'types' | 'processors' | 'logger' | 'metrics'> => ({
+  settings: queues,
+  redisUrl: env.REDIS_URL,
+  prefix: env.QUEUE_PREFIX,
+  lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+  stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+  retention: {
+    failedHours: env.FAILED_RETENTION_HOURS,
+    completedHours: env.COMPLETED_RETENTION_HOURS,
+    completedCount: env.COMPLETED_RETENTION_COUNT,
+  },
+});
 
 const analyticsSettings = (env: WorkerEnv): AnalyticsSettings => ({
   prefix: env.QUEUE_PREFIX,

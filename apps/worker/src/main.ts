@@ -95,18 +95,9 @@ try {
 
   // 3. start: the queue workers, then health and metrics
   const runtime = startWorkers({
+    ...env.runtime,
     types: env.WORKER_QUEUES,
     processors,
-    settings: env.queues,
-    redisUrl: env.REDIS_URL,
-    prefix: env.QUEUE_PREFIX,
-    lockDurationMs: env.WORKER_LOCK_DURATION_MS,
-    stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
-    retention: {
-      failedHours: env.FAILED_RETENTION_HOURS,
-      completedHours: env.COMPLETED_RETENTION_HOURS,
-      completedCount: env.COMPLETED_RETENTION_COUNT,
-    },
     logger,
     metrics,
   });

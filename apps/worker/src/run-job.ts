@@ -2,7 +2,7 @@ import { type JobType, jobs } from '@errand/contract';
 import type { Logger } from '@errand/observability';
 import { scheduleIdOf } from '@errand/queues';
 import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
-import { Attempt } from './attempt.ts';
+import { Attempt, makeDeadlines } from './attempt.ts';
 import {
   JobTimeoutError,
   PermanentError,
@@ -43,12 +43,13 @@ export function makeRunner(deps: RunnerDeps) {
   const logger = deps.logger.child({ queue: type });
   const series = {
     wait: metrics.wait.labels({ queue: type }),
-    active: metrics.active.labels({ queue: type }),
     duration: metrics.duration.labels({ queue: type }),
     handedBack: metrics.finished.labels({ queue: type, outcome: 'handed_back' }),
     throttled: metrics.throttled.labels({ queue: type }),
   };
   const timedOut = () => new JobTimeoutError(`attempt ran over ${settings.timeoutMs} ms`);
+  const onTheClock = makeDeadlines(settings.timeoutMs, (attempt) => attempt.abort(timedOut()));
+  metrics.countActive(type, () => onTheClock.size);
 
   return async (job: Job, token?: string): Promise<unknown> => {
     const number = Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1);
@@ -71,11 +72,12 @@ export function makeRunner(deps: RunnerDeps) {
       // opts.delay: BullMQ zeroes job.delay once a delayed job is promoted to waiting
       series.wait.observe((Date.now() - job.timestamp - (job.opts.delay ?? 0)) / 1000);
     }
-    const timer = setTimeout(() => attempt.abort(timedOut()), settings.timeoutMs);
-    deps.running.add(attempt);
-    series.active.inc();
     const startedAt = performance.now();
-    logger.info({ jobId: attempt.id, attempt: number }, 'job started');
+    onTheClock.add(attempt, startedAt);
+    deps.running.add(attempt);
+    // Debug, not info: the line that ends an attempt gives its duration, so its start; one that
+    // never ends is logged as failed (its timeout), stalled (its worker died) or handed back.
+    logger.debug({ jobId: attempt.id, attempt: number }, 'job started');
     try {
       const result = await attempt.run(() => deps.processor(parsed.data as never, attempt));
       if (admission) await deps.gate.finish(job, admission, 'completed');
@@ -101,9 +103,8 @@ export function makeRunner(deps: RunnerDeps) {
       }
       throw error;
     } finally {
-      clearTimeout(timer);
+      onTheClock.delete(attempt);
       series.duration.observe((performance.now() - startedAt) / 1000);
-      series.active.dec();
       deps.running.delete(attempt);
     }
   };

@@ -4,6 +4,7 @@ const BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /** What the worker runtime counts, per queue. */
 export function runtimeMetrics(metrics: Metrics) {
+  const running = new Map<string, () => number>();
   return {
     finished: metrics.counter({
       name: 'jobs_finished_total',
@@ -26,7 +27,15 @@ export function runtimeMetrics(metrics: Metrics) {
       name: 'jobs_active',
       help: 'Jobs running in this process',
       labelNames: ['queue'],
+      // Read when scraped, not counted up and down for every job.
+      collect() {
+        for (const [queue, count] of running) this.set({ queue }, count());
+      },
     }),
+    /** `jobs_active{queue}` is `count()` at each scrape. */
+    countActive(queue: string, count: () => number) {
+      running.set(queue, count);
+    },
     throttled: metrics.counter({
       name: 'rate_limit_hits_total',
       help: 'Times a queue was throttled because a downstream asked to slow down',

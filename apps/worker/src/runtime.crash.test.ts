@@ -29,6 +29,7 @@ describe('worker crash and shutdown', () => {
     WORKER_QUEUES: 'email',
     WORKER_LOCK_DURATION_MS: '4000',
     WORKER_STALLED_INTERVAL_MS: '1000',
+    LOG_LEVEL: 'debug', // for "job started"
     ...extra,
   });
 

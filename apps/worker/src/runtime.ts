@@ -95,10 +95,11 @@ export function startWorkers(options: RuntimeOptions) {
     }
     metrics.throttled.inc({ queue: type }, 0);
     const completed = metrics.finished.labels({ queue: type, outcome: 'completed' });
+    const logger = options.logger.child({ queue: type });
     worker.on('completed', (job) => {
       completed.inc();
-      options.logger.info(
-        { queue: type, jobId: job.id, attempt: job.attemptsMade, durationMs: elapsed(job) },
+      logger.info(
+        { jobId: job.id, attempt: job.attemptsMade, durationMs: elapsed(job) },
         'job completed',
       );
     });
@@ -106,9 +107,8 @@ export function startWorkers(options: RuntimeOptions) {
       const permanent = error instanceof UnrecoverableError || error.name === 'UnrecoverableError';
       const willRetry = !!job && !permanent && job.attemptsMade < (job.opts.attempts ?? 1);
       metrics.finished.inc({ queue: type, outcome: willRetry ? 'retried' : 'failed' });
-      options.logger.warn(
+      logger.warn(
         {
-          queue: type,
           jobId: job?.id,
           attempt: job?.attemptsStarted,
           durationMs: job && elapsed(job),
@@ -119,14 +119,9 @@ export function startWorkers(options: RuntimeOptions) {
       );
     });
     worker.on('stalled', (jobId) =>
-      options.logger.warn(
-        { queue: type, jobId },
-        'job stalled (its worker died?); back in the queue',
-      ),
+      logger.warn({ jobId }, 'job stalled (its worker died?); back in the queue'),
     );
-    worker.on('error', (error) =>
-      options.logger.error({ queue: type, err: error }, 'worker error'),
-    );
+    worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
     return { worker, queue, connection };
   });
 

@@ -97,7 +97,8 @@ export function createLogger(
         }
         // Mask addresses in string arguments; most lines have none, and then nothing is copied.
         let masked: unknown[] | undefined;
-        for (const [i, arg] of (args as unknown[]).entries()) {
+        for (let i = 0; i < args.length; i++) {
+          const arg: unknown = args[i];
           if (typeof arg !== 'string' || !arg.includes('@')) continue;
           masked ??= [...args];
           masked[i] = maskEmails(arg);

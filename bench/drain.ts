@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { jobs } from '@errand/contract';
+import { Queue } from 'bullmq';
+import type { BenchContext } from './case.ts';
+import { liveEvents } from './events.ts';
+import { cpuMeter, drained, fill, perSecond } from './measure.ts';
+import { type BenchProcess, startWorker } from './processes.ts';
+
+/** `bare`: bench/bare-worker.ts; `errand`: bench/noop-worker.ts (Errand's runtime, no work). */
+export type Side = 'bare' | 'errand';
+
+/** A no-op worker process with Errand's runtime, and the port of its `/metrics`. */
+export async function startNoopWorker(
+  ctx: BenchContext,
+  options: { prefix: string; concurrency: number; logFile: string },
+): Promise<BenchProcess & { port: number }> {
+  const worker = await startWorker('noop', { redisUrl: ctx.redisUrl, ...options });
+  const port = Number(/worker running on (\d+)/.exec(readFileSync(options.logFile, 'utf8'))?.[1]);
+  return { ...worker, port };
+}
+
+/** `processes` worker processes of one side on the analytics queue of `prefix`, started at once. */
+export function startSide(
+  ctx: BenchContext,
+  side: Side,
+  options: { prefix: string; processes: number; concurrency: number },
+): Promise<BenchProcess[]> {
+  const { prefix, concurrency } = options;
+  return Promise.all(
+    Array.from({ length: options.processes }, (_, i) =>
+      startWorker(side === 'bare' ? 'bare' : 'noop', {
+        redisUrl: ctx.redisUrl,
+        prefix,
+        concurrency,
+        logFile: join(ctx.dir, `${prefix}-${i + 1}.log`),
+      }),
+    ),
+  );
+}
+
+export interface Drained {
+  /** Jobs per second of the measured part. */
+  rate: number;
+  /** Jobs in the measured part. */
+  measured: number;
+  /** CPU shares of each worker and of Redis, and µs of CPU per job. */
+  note: string;
+}
+
+/**
+ * Fill the analytics queue of `prefix` with `count` one-event jobs (raw addBulk), start its
+ * workers, and time them once warm: from the moment a tenth of the jobs is taken (every
+ * process up, its code compiled) to the last job done. `during` starts at that moment
+ * (e.g. a scraper) and is stopped when the queue is empty.
+ */
+export async function timeDrain(
+  ctx: BenchContext,
+  options: {
+    prefix: string;
+    count: number;
+    start: () => Promise<BenchProcess[]>;
+    during?: (workers: BenchProcess[]) => { stop(): Promise<unknown> };
+  },
+): Promise<Drained> {
+  const { prefix, count } = options;
+  const queue = await filledQueue(ctx, prefix, count);
+  const workers = await options.start();
+  let side: { stop(): Promise<unknown> } | undefined;
+  try {
+    const { at: from, waiting: measured } = await warm(queue, count - Math.floor(count / 10));
+    const pids = Object.fromEntries(workers.map((w, i) => [`worker ${i + 1}`, w.child.pid]));
+    const meter = await cpuMeter(
+      ctx.redis,
+      workers.length === 1 ? { worker: pids['worker 1'] } : pids,
+    );
+    side = options.during?.(workers);
+    const to = await drained(queue);
+    const note = await meter.shares((to - from) / 1000, measured);
+    return { rate: perSecond(measured, from, to), measured, note };
+  } finally {
+    await side?.stop();
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
+
+/** The analytics queue of `prefix`, filled with `count` one-event jobs by raw addBulk. */
+export async function filledQueue(ctx: BenchContext, prefix: string, count: number) {
+  const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
+  await fill(
+    queue,
+    liveEvents(count, prefix).map((event) => ({ events: [event] })),
+  );
+  return queue;
+}
+
+/** Poll until at most `left` jobs wait: the time, and how many still waited then. */
+export async function warm(queue: Queue, left: number): Promise<{ at: number; waiting: number }> {
+  for (;;) {
+    const waiting = await queue.getJobCountByTypes('wait');
+    if (waiting <= left) return { at: performance.now(), waiting };
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
