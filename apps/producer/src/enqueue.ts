@@ -1,6 +1,5 @@
 import type { JobState, JobType } from '@errand/contract';
 import { HttpProblem } from '@errand/http';
-import { addAllOrNone } from '@errand/queues';
 import type { Queue } from 'bullmq';
 import type { Deps } from './deps.ts';
 import type { EnqueueRequest } from './enqueue-request.ts';
@@ -73,7 +72,7 @@ export async function enqueue(
   });
 }
 
-/** One job is one script call; more are one transaction, all or none. */
+/** One job is one script call; more are one transaction, all or none (`atomicBulkBackend`). */
 async function addJobs(
   queue: Queue,
   caller: string,
@@ -83,13 +82,13 @@ async function addJobs(
   const opts = (item: EnqueueRequest, i: number) =>
     ids ? { ...item.opts, jobId: ids[i] } : item.opts;
   const [only] = items;
-  if (items.length === 1 && only) {
-    return [String((await queue.add(caller, only.data, opts(only, 0))).id)];
-  }
-  return addAllOrNone(
-    queue,
-    items.map((item, i) => ({ name: caller, data: item.data, opts: opts(item, i) })),
-  );
+  const added =
+    items.length === 1 && only
+      ? [await queue.add(caller, only.data, opts(only, 0))]
+      : await queue.addBulk(
+          items.map((item, i) => ({ name: caller, data: item.data, opts: opts(item, i) })),
+        );
+  return added.map((job) => String(job.id));
 }
 
 /** The current state of jobs an earlier request added; `removed` once BullMQ dropped one. */

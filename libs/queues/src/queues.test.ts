@@ -3,9 +3,9 @@ import { startTestRedis, type TestRedis } from '@errand/testing';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addAllOrNone, closeQueues, type NewJob, openQueues, type Queues } from './queues.ts';
+import { closeQueues, openQueues, type Queues } from './queues.ts';
 
-const mails = (count: number, tag: string): NewJob[] =>
+const mails = (count: number, tag: string) =>
   Array.from({ length: count }, (_, n) => ({
     name: 'test',
     data: { to: `u${n}@example.com`, subject: `${tag} ${n}`, text: 'x'.repeat(400) },
@@ -27,7 +27,7 @@ async function countsDuring(redis: Redis, queue: Queue, adding: Promise<unknown>
   return seen;
 }
 
-describe('addAllOrNone', () => {
+describe('the queues of openQueues', () => {
   let server: TestRedis;
   let redis: Redis;
   let observer: Redis;
@@ -45,13 +45,13 @@ describe('addAllOrNone', () => {
     await server?.stop();
   });
 
-  it('adds a batch as one transaction: no other client ever sees part of it', async () => {
+  it('addBulk adds a batch as one transaction: no other client ever sees part of it', async () => {
     const queue = queues.email;
     for (const round of [1, 2, 3]) {
       const seen = await countsDuring(
         observer,
         queue,
-        addAllOrNone(queue, mails(1000, `round ${round}`)),
+        queue.addBulk(mails(1000, `round ${round}`)),
       );
       const before = (round - 1) * 1000;
       // Only "none yet" and "all of it"; BullMQ 6's addBulk (a pipeline) shows counts between.
@@ -60,15 +60,17 @@ describe('addAllOrNone', () => {
     expect(await queue.getJobCountByTypes('waiting')).toBe(3000);
   });
 
-  it('applies the queue defaults, keeps given ids and makes unique ones otherwise', async () => {
+  it('addBulk applies the queue defaults, keeps given ids, and reports ids as BullMQ does', async () => {
     const queue = queues.image;
     const image = { source: { key: 'a.png' }, outputs: [{ format: 'png' }] };
-    const ids = await addAllOrNone(queue, [
+    const added = await queue.addBulk([
       { name: 'test', data: image, opts: {} },
       { name: 'test', data: image, opts: { jobId: 'mine-1', attempts: 9 } },
       { name: 'test', data: image, opts: { delay: 60_000 } },
     ]);
+    const ids = added.map((job) => String(job.id));
     expect(ids[1]).toBe('mine-1');
+    expect(ids[0]).toMatch(/^\d+$/); // BullMQ's own sequence, as a single add gets
     expect(new Set(ids).size).toBe(3);
     const [first, mine, later] = await Promise.all(ids.map((id) => queue.getJob(id)));
     expect(first?.opts.attempts).toBe(jobs.image.defaults.attempts);
@@ -76,7 +78,7 @@ describe('addAllOrNone', () => {
     expect(mine?.opts.attempts).toBe(9);
     expect(await later?.getState()).toBe('delayed');
     // The same id again adds nothing new
-    await addAllOrNone(queue, [{ name: 'test', data: image, opts: { jobId: 'mine-1' } }]);
+    await queue.addBulk([{ name: 'test', data: image, opts: { jobId: 'mine-1' } }]);
     expect(await queue.getJobCountByTypes('waiting', 'delayed')).toBe(3);
   });
 });
