@@ -10,6 +10,8 @@ export interface Figure {
 
 /** One line of the table: Errand's figure, its raw baseline from the same run, the verdict. */
 export interface Row {
+  /** The BenchCase that printed it (set by main.ts). */
+  bench?: string;
   case: string;
   baseline?: Figure;
   errand: Figure;

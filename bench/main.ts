@@ -2,11 +2,11 @@
  * `npm run bench [-- [--quick] case ...]`: Errand side by side with raw BullMQ on the same
  * Redis in the same run. 1. start a redis-server of its own (AOF everysec, random port);
  * 2. run each case, baseline and Errand alternately; 3. print the table; 4. write
- * bench/results/<date>.json. BENCH_RUNS (default 2) runs per side, the best counts;
- * BENCH_SCALE scales the work. `--quick` runs every case once, briefly, and writes
+ * bench/results/<date>.json (a run of some cases replaces only their rows in it). BENCH_RUNS
+ * (default 2) runs per side, the best counts; BENCH_SCALE scales the work. `--quick` runs every case once, briefly, and writes
  * bench/results/quick.json (git-ignored): CI's proof that no case has rotted.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServer } from '@errand/devservers';
@@ -71,7 +71,7 @@ try {
     try {
       const got = await c.run(ctx);
       if (got.length === 0) broken.push(`${c.name}: no figures`);
-      rows.push(...got);
+      rows.push(...got.map((row) => ({ ...row, bench: c.name })));
     } catch (error) {
       console.error(error);
       broken.push(`${c.name}: ${error instanceof Error ? error.message : String(error)}`);
@@ -89,9 +89,15 @@ const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.vers
 const name = quick ? 'quick' : new Date().toISOString().slice(0, 10);
 const file = join(ROOT, 'bench', 'results', `${name}.json`);
 await mkdir(join(ROOT, 'bench', 'results'), { recursive: true });
+// A run of some cases replaces their rows in the day's file and keeps the other cases' rows.
+const ran = new Set(rows.map((row) => row.bench));
+const earlier: Row[] = await readFile(file, 'utf8')
+  .then((text) => (JSON.parse(text) as { rows: Row[] }).rows)
+  .catch(() => []);
+const kept = quick ? [] : earlier.filter((row) => row.bench && !ran.has(row.bench));
 await writeFile(
   file,
-  `${JSON.stringify({ at: new Date().toISOString(), quick, machine, rows, broken }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), quick, machine, rows: [...kept, ...rows], broken }, null, 2)}\n`,
 );
 console.log(`\nwritten: ${file}`);
 await rm(dir, { recursive: true, force: true });
