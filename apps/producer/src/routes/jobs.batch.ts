@@ -13,7 +13,7 @@ const batchBody = batchEnvelope(z.unknown());
 
 /**
  * POST /v1/jobs/{type}/batch: all or none. Every item is checked before anything is added,
- * and they are added in one transaction (`addAllOrNone`), so Redis takes all of them or none.
+ * and they are added in one transaction (`atomicBulkBackend`), so Redis takes all or none.
  */
 export const createBatch =
   (deps: Deps): RequestHandler =>
