@@ -29,7 +29,7 @@ try {
     logger,
   });
   const prefix = env.QUEUE_PREFIX;
-  const queues = openQueues(redis, prefix);
+  const queues = openQueues(redis, prefix, { logger });
   const metrics = new Metrics('dashboard');
   // The one process that sees every queue exports their depth and the schedules' runs.
   queueMetrics(metrics, { queues, redis });

@@ -1,2 +1,3 @@
+export * from './error-lines.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
