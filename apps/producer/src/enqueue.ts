@@ -1,5 +1,6 @@
 import type { JobState, JobType } from '@errand/contract';
 import { HttpProblem } from '@errand/http';
+import { addAlongside } from '@errand/queues';
 import type { Queue } from 'bullmq';
 import type { Deps } from './deps.ts';
 import type { EnqueueRequest } from './enqueue-request.ts';
@@ -41,17 +42,27 @@ export async function enqueue(
     const ids = claim
       ? request.items.map((_, i) => (request.batch ? `${claim.jobId}-${i}` : claim.jobId))
       : undefined;
-    if (claim && ids && claim.seen === 'added') {
+    if (claim && ids && claim.outcome === 'added') {
       metrics.replays.inc({ type: request.type });
       return { jobs: await statesOf(queue, ids), replayed: true };
     }
     try {
       await checkDepth(queue, deps.maxWaiting[request.type], request.items.length);
-      const added = await addJobs(queue, request.caller, request.items, ids);
-      await claim?.confirm();
-      if (claim && ids && claim.seen !== 'no') {
-        metrics.replays.inc({ type: request.type });
-        return { jobs: await statesOf(queue, ids), replayed: true };
+      let added: string[];
+      if (claim && ids) {
+        // The jobs and the key's record "added" in one MULTI; EXISTS tells whether the jobs
+        // were there already (the same request sent twice at once, or a retry of one that
+        // added them but never heard back): then this request is the replay.
+        const alongside = claim.alongside(queue.toKey(ids[0] as string));
+        added = await addAlongside(alongside, () =>
+          addJobs(queue, request.caller, request.items, ids),
+        );
+        if (alongside.replies?.[0] === 1) {
+          metrics.replays.inc({ type: request.type });
+          return { jobs: await statesOf(queue, ids), replayed: true };
+        }
+      } else {
+        added = await addJobs(queue, request.caller, request.items, undefined);
       }
       metrics.enqueued.inc({ type: request.type }, added.length);
       deps.logger.info(

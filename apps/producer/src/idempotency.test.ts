@@ -1,6 +1,7 @@
 import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProducer } from './app.testkit.ts';
+import { claimKey, IDEMPOTENCY_LEASE_MS } from './idempotency.ts';
 
 /** Idempotency-Key: a retried request gets the same job, never a second one. */
 describe('Idempotency-Key', () => {
@@ -47,6 +48,46 @@ describe('Idempotency-Key', () => {
     const again = await send('gone-1', mail);
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(first.body.id);
+  });
+
+  /** What a request leaves behind when it dies after claiming its key, before adding. */
+  const diedAfterClaim = (key: string, data: unknown) =>
+    claimKey(producer.redis, {
+      prefix: 'idem',
+      caller: 'anonymous',
+      key,
+      type: 'email',
+      body: { data },
+    });
+
+  it('lets the same body add the job after a first request that added nothing', async () => {
+    await diedAfterClaim('lost-1', mail);
+    const before = await count();
+    const retried = await send('lost-1', mail);
+    expect(retried.status).toBe(202);
+    expect(await count()).toBe(before + 1);
+    const replay = await send('lost-1', mail);
+    expect(replay.status).toBe(200);
+    expect(replay.body.id).toBe(retried.body.id);
+    expect(await count()).toBe(before + 1);
+  });
+
+  it('treats another body after a failed first request as a new request, once the first has had its time', async () => {
+    await diedAfterClaim('lost-2', mail);
+    const corrected = { ...mail, subject: 'Corrected' };
+    const early = await send('lost-2', corrected);
+    // The first request might still be running: nothing added, try again later.
+    expect(early.status).toBe(409);
+    expect(early.body.type).toMatch(/idempotency-in-progress$/);
+    expect(Number(early.headers.get('retry-after'))).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, IDEMPOTENCY_LEASE_MS + 200));
+    const taken = await send('lost-2', corrected);
+    expect(taken.status).toBe(202);
+    const job = await producer.queues.email.getJob(taken.body.id);
+    expect(job?.data.subject).toBe('Corrected');
+    // From now on the key belongs to the corrected request.
+    expect((await send('lost-2', mail)).status).toBe(422);
+    expect((await send('lost-2', corrected)).status).toBe(200);
   });
 
   it('refuses a key that is too long or not visible ASCII', async () => {

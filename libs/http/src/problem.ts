@@ -23,6 +23,10 @@ export const problems = {
   },
   'body-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
+  'idempotency-in-progress': {
+    status: 409,
+    title: 'Another request with this Idempotency-Key is in progress',
+  },
   'idempotency-mismatch': {
     status: 422,
     title: 'The Idempotency-Key was used with a different request',
@@ -32,6 +36,7 @@ export const problems = {
   'not-implemented': { status: 501, title: 'This job type has no processor yet' },
   'redis-unavailable': { status: 503, title: 'The job store is unavailable' },
   'queue-full': { status: 503, title: 'The queue is over its depth limit' },
+  'redis-full': { status: 503, title: 'The job store is out of memory' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemType = keyof typeof problems;

@@ -9,3 +9,4 @@ export * from './schedule-metrics.ts';
 export * from './schedule-store.ts';
 export * from './schedule-times.ts';
 export * from './schedules.ts';
+export * from './transactional-adds.ts';

@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeQueues, openQueues, type Queues } from './queues.ts';
+import { type Alongside, addAlongside } from './transactional-adds.ts';
 
 const mails = (count: number, tag: string) =>
   Array.from({ length: count }, (_, n) => ({
@@ -80,5 +81,29 @@ describe('the queues of openQueues', () => {
     // The same id again adds nothing new
     await queue.addBulk([{ name: 'test', data: image, opts: { jobId: 'mine-1' } }]);
     expect(await queue.getJobCountByTypes('waiting', 'delayed')).toBe(3);
+  });
+
+  it('addAlongside runs its commands in the MULTI of the add: replies before, writes after', async () => {
+    const queue = queues.analytics;
+    const data = {
+      events: [{ id: 'e1', name: 'signup', userId: 'u1', timestamp: new Date().toISOString() }],
+    };
+    const run = async (marker: string) => {
+      const alongside: Alongside = {
+        before: [['exists', queue.toKey('along-1')]],
+        after: [['set', 'atomic:marker', marker]],
+      };
+      const job = await addAlongside(alongside, () =>
+        queue.add('test', data, { jobId: 'along-1' }),
+      );
+      return { id: job.id, existed: alongside.replies?.[0] };
+    };
+    expect(await run('first')).toEqual({ id: 'along-1', existed: 0 });
+    expect(await run('second')).toEqual({ id: 'along-1', existed: 1 });
+    expect(await observer.get('atomic:marker')).toBe('second');
+    expect(await queue.getJobCountByTypes('waiting')).toBe(1);
+    // Outside addAlongside a single add is BullMQ's own script call, as before.
+    const plain = await queue.add('test', data);
+    expect(await queue.getJobState(String(plain.id))).toBe('waiting');
   });
 });
