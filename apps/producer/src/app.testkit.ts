@@ -18,6 +18,8 @@ export interface TestProducerOptions {
   apiKeys?: unknown[];
   rateLimit?: number;
   maxWaiting?: Partial<Deps['maxWaiting']>;
+  /** REDIS_COMMAND_TIMEOUT_MS (main.ts's default: 2 s). */
+  commandTimeoutMs?: number;
 }
 
 /** The producer's app in-process, on its own real Redis, listening on a free port. */
@@ -27,6 +29,7 @@ export async function startProducer(prefix: string, options: TestProducerOptions
   const redis: Redis = createRedis(server.url, 'producer', {
     lazyConnect: true,
     enableAutoPipelining: true,
+    commandTimeout: options.commandTimeoutMs ?? 2_000,
   });
   await redis.connect();
   const queues: Queues = openQueues(redis, prefix);

@@ -1,4 +1,5 @@
 import { eventually, request } from '@errand/testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProducer } from './app.testkit.ts';
 
@@ -60,5 +61,53 @@ describe('backpressure', () => {
     expect(full.headers.get('retry-after')).toBe('5');
     expect(await producer.queues.image.getJobCountByTypes('waiting')).toBe(2);
     expect((await post('email', mail)).status).toBe(202); // other queues are not limited
+  });
+
+  it('frees the Idempotency-Key of a request refused as queue-full, for another body at once', async () => {
+    const image = (format: string) => ({ source: { key: 'b.png' }, outputs: [{ format }] });
+    const send = (data: unknown) =>
+      request(`${producer.api}/v1/jobs/image`, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'full-1' },
+        json: { data },
+      });
+    expect((await send(image('png'))).status).toBe(503); // the queue is still full
+    await producer.queues.image.drain();
+    const other = await send(image('webp'));
+    expect(other.status).toBe(202);
+    expect((await producer.queues.image.getJob(other.body.id))?.data.outputs[0].format).toBe(
+      'webp',
+    );
+  });
+
+  it('answers 503 redis-full at maxmemory and leaves neither a job nor a key record', async () => {
+    const admin = new Redis(producer.redisServer.url);
+    const keysBefore = await admin.dbsize();
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      const refused = await request(`${producer.api}/v1/jobs/email`, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'oom-1' },
+        json: { data: mail },
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.body.type).toMatch(/redis-full$/);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      const batch = await request(`${producer.api}/v1/jobs/email/batch`, {
+        method: 'POST',
+        json: { jobs: [{ data: mail }, { data: mail }] },
+      });
+      expect(batch.status).toBe(503);
+      expect(await admin.dbsize()).toBe(keysBefore);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    const accepted = await request(`${producer.api}/v1/jobs/email`, {
+      method: 'POST',
+      headers: { 'idempotency-key': 'oom-1' },
+      json: { data: mail },
+    });
+    expect(accepted.status).toBe(202);
+    admin.disconnect();
   });
 });

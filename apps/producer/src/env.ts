@@ -14,6 +14,8 @@ export const ProducerEnv = z
     PRODUCER_HOST: z.string().min(1).default('127.0.0.1'),
     REDIS_URL: envVar.redisUrl(),
     REDIS_REQUIRE_DURABLE: envVar.bool(true),
+    /** A Redis command with no answer after this long fails the request with 503 (a frozen Redis). */
+    REDIS_COMMAND_TIMEOUT_MS: envVar.int(2_000, 50),
     QUEUE_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9:{}_-]+$/)

@@ -30,8 +30,9 @@ try {
     requireDurable: env.REDIS_REQUIRE_DURABLE,
     logger,
     autoPipelining: true,
+    commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
   });
-  const queues = openQueues(redis, env.QUEUE_PREFIX);
+  const queues = openQueues(redis, env.QUEUE_PREFIX, { logger });
   const events = makeJobEvents({ redis, redisUrl: env.REDIS_URL, queues });
   const metrics = producerMetrics(new Metrics('producer'));
   const app = buildApp(

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { ApiKey } from './api-keys.ts';
 import { callerOf } from './auth.ts';
-import { redisUnavailable } from './redis-errors.ts';
+import { redisProblem } from './redis-errors.ts';
 
 export interface RateLimitOptions {
   redis: Redis;
@@ -47,7 +47,7 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     try {
       outcome = await limiterFor(points).consume(caller.name);
     } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw redisUnavailable(options.redis.status);
+      if (!(error instanceof RateLimiterRes)) throw redisProblem(options.redis, error);
       outcome = error;
       limited = true;
     }

@@ -19,11 +19,18 @@ export async function connectRedis(
     logger: Logger;
     /** Send the commands issued in one tick in one write (many concurrent jobs, one socket). */
     autoPipelining?: boolean;
+    /**
+     * Fail a command that has no answer after this long (never for blocking commands): a
+     * frozen or partitioned Redis keeps the socket open, and without it a request waits for
+     * as long as the freeze lasts.
+     */
+    commandTimeoutMs?: number;
   },
 ) {
   const redis = createRedis(url, role, {
     lazyConnect: true,
     enableAutoPipelining: options.autoPipelining ?? false,
+    ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
   });
   let lastError = '';
   redis.on('error', (error: Error) => {
