@@ -1,0 +1,149 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jobs } from '@errand/contract';
+import { freePort, RedisServer, SmtpSink } from '@errand/devservers';
+import { type AppProcess, startApp } from '@errand/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+
+/** An app process of the run, with the port it serves on. */
+export type Served = AppProcess & { port: number; url: string };
+
+export interface PlatformOptions {
+  workers: number;
+  /** Extra environment of every worker (retention, lock duration…). */
+  workerEnv?: Record<string, string>;
+  producerEnv?: Record<string, string>;
+  appendfsync?: 'everysec' | 'always';
+}
+
+/** Every process of every platform the run started: a failed run leaves none behind. */
+const everyProcess = new Set<AppProcess>();
+export const killEverything = () => {
+  for (const app of everyProcess) app.child.kill('SIGKILL');
+};
+
+/**
+ * The whole platform on loopback, as deployed: redis-server with AOF in a temp dir, the SMTP
+ * sink, one producer on a fixed port (so a restarted one is the same address), and worker
+ * processes serving the email and analytics queues. `observer` is the run's own connection,
+ * which reads job states and analytics counts; it waits through outages.
+ */
+export class Platform {
+  readonly workers: Served[] = [];
+  producer!: Served;
+  readonly observer: Redis;
+  readonly queues: { email: Queue; analytics: Queue };
+  readonly name: string;
+  readonly redis: RedisServer;
+  readonly sink: SmtpSink;
+  readonly dir: string;
+  private readonly options: PlatformOptions;
+  private readonly producerPort: number;
+
+  private constructor(
+    name: string,
+    parts: { redis: RedisServer; sink: SmtpSink; dir: string; producerPort: number },
+    options: PlatformOptions,
+  ) {
+    this.name = name;
+    this.redis = parts.redis;
+    this.sink = parts.sink;
+    this.dir = parts.dir;
+    this.producerPort = parts.producerPort;
+    this.options = options;
+    this.observer = new Redis(this.redis.url, { maxRetriesPerRequest: null });
+    this.observer.on('error', () => {}); // Redis is killed on purpose; it reconnects
+    const queue = (queueName: string) =>
+      new Queue(queueName, { connection: this.observer, prefix: this.prefix });
+    this.queues = { email: queue(jobs.email.queue), analytics: queue(jobs.analytics.queue) };
+    for (const q of Object.values(this.queues)) q.on('error', () => {});
+  }
+
+  static async start(name: string, options: PlatformOptions): Promise<Platform> {
+    const dir = await mkdtemp(join(tmpdir(), `errand-chaos-${name}-`));
+    const redis = await RedisServer.start({
+      dir: join(dir, 'redis'),
+      appendfsync: options.appendfsync ?? 'everysec',
+    });
+    const sink = await SmtpSink.start();
+    const producerPort = await freePort();
+    const platform = new Platform(name, { redis, sink, dir, producerPort }, options);
+    await platform.startProducer();
+    await Promise.all(Array.from({ length: options.workers }, () => platform.startWorker()));
+    return platform;
+  }
+
+  get prefix() {
+    return `chaos-${this.name}`;
+  }
+
+  get api() {
+    return this.producer.url;
+  }
+
+  private common(): Record<string, string> {
+    return { REDIS_URL: this.redis.url, QUEUE_PREFIX: this.prefix, LOG_LEVEL: 'warn' };
+  }
+
+  private track(app: AppProcess, port: number): Served {
+    everyProcess.add(app);
+    void app.exited.then(() => everyProcess.delete(app));
+    return Object.assign(app, { port, url: `http://127.0.0.1:${port}` });
+  }
+
+  async startProducer(): Promise<Served> {
+    const app = startApp('producer', {
+      ...this.common(),
+      PRODUCER_PORT: String(this.producerPort),
+      LOG_LEVEL: 'info', // the line it waits for is at info
+      API_RATE_LIMIT: '1000000',
+      EMAIL_MAX_WAITING: '0',
+      ANALYTICS_MAX_WAITING: '0',
+      ...this.options.producerEnv,
+    });
+    this.producer = this.track(app, this.producerPort);
+    await app.waitForLine('producer listening', 30_000);
+    return this.producer;
+  }
+
+  async startWorker(): Promise<Served> {
+    const port = await freePort();
+    const app = startApp('worker', {
+      ...this.common(),
+      LOG_LEVEL: 'info',
+      WORKER_PORT: String(port),
+      WORKER_QUEUES: 'email,analytics',
+      SMTP_URL: this.sink.url,
+      STORAGE_DIR: join(this.dir, 'storage'),
+      ...this.options.workerEnv,
+    });
+    const worker = this.track(app, port);
+    this.workers.push(worker);
+    await app.waitForLine('worker running', 30_000);
+    return worker;
+  }
+
+  /** Replace worker `i` after it ended (or was ended): the fleet keeps its size. */
+  async replaceWorker(i: number): Promise<Served> {
+    const fresh = await this.startWorker();
+    this.workers.splice(this.workers.indexOf(fresh), 1);
+    this.workers[i] = fresh;
+    return fresh;
+  }
+
+  /** Everything every process logged, for checks on the log lines. */
+  logs(): string[] {
+    return [...everyProcess, ...this.workers, this.producer].map((app) => app.output());
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.producer, ...this.workers].map((app) => app.stop('SIGKILL')));
+    await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => {})));
+    this.observer.disconnect();
+    await this.sink.close();
+    await this.redis.dispose();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
