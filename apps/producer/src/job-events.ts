@@ -1,4 +1,5 @@
 import type { JobType } from '@errand/contract';
+import { errorLines, type Logger } from '@errand/observability';
 import type { Queues } from '@errand/queues';
 import { createRedis } from '@errand/redis';
 import { QueueEvents } from 'bullmq';
@@ -18,6 +19,8 @@ export function makeJobEvents(options: {
   redis: Redis;
   redisUrl: string;
   queues: Queues;
+  /** Where the QueueEvents' errors go, one line each (BullMQ prints stacks without a listener). */
+  logger?: Logger;
 }): JobEvents {
   const opened = new Map<JobType, Promise<QueueEvents>>();
   const connections: Redis[] = [];
@@ -38,6 +41,9 @@ export function makeJobEvents(options: {
       prefix: queue.opts.prefix,
       lastEventId: last?.[0] ?? '0-0',
     });
+    if (options.logger) {
+      events.on('error', errorLines(options.logger.child({ queue: type }), 'queue events error'));
+    }
     await events.waitUntilReady();
     return events;
   }

@@ -33,7 +33,7 @@ try {
     commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
   });
   const queues = openQueues(redis, env.QUEUE_PREFIX, { logger });
-  const events = makeJobEvents({ redis, redisUrl: env.REDIS_URL, queues });
+  const events = makeJobEvents({ redis, redisUrl: env.REDIS_URL, queues, logger });
   const metrics = producerMetrics(new Metrics('producer'));
   const app = buildApp(
     {

@@ -21,6 +21,7 @@ import {
 import { problems } from '@errand/http';
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject } from 'zod-openapi';
+import { STREAM_ID } from './job-event-log.ts';
 
 /**
  * The OpenAPI 3.1 document of the enqueue API, generated from the same zod schemas that
@@ -51,6 +52,14 @@ const idempotencyHeader = z.object({
     .max(255)
     .optional()
     .meta({ description: 'Same key and body within 24 h: the same job (200), not a second one' }),
+});
+
+const lastEventIdHeader = z.object({
+  'last-event-id': z
+    .string()
+    .regex(STREAM_ID)
+    .optional()
+    .meta({ description: 'The `id` of the last event received: resume after it' }),
 });
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
@@ -144,14 +153,20 @@ export function openApiDocument() {
       },
       '/v1/jobs/{type}/{id}/events': {
         get: op('streamJobEvents', 'Server-Sent Events of a job until it finishes', 'read', {
-          requestParams: { path: jobPath },
+          description:
+            "Each event's `id` is the id of the entry of the queue's BullMQ events stream it " +
+            'comes from. Reconnect with `Last-Event-ID` to go on where a dropped stream was: ' +
+            '`state` first (with that id back when nothing was lost, with the newest id when ' +
+            'the events stream was trimmed past it), then the missed events, then live ones.',
+          requestParams: { path: jobPath, header: lastEventIdHeader },
           responses: {
             200: {
               description:
-                'Events `state`, then `progress`, then `completed`, `failed` or `removed`; then the stream ends',
+                'Events `state`, then `progress`, then `completed`, `failed` or `removed`, each ' +
+                'with an `id`; then the stream ends',
               content: { 'text/event-stream': { schema: z.string() } },
             },
-            ...errors(404),
+            ...errors(400, 404),
           },
         }),
       },

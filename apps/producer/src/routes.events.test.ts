@@ -1,78 +1,39 @@
-import { jobs } from '@errand/contract';
 import { eventually, request } from '@errand/testing';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProducer } from './app.testkit.ts';
-
-/** Open an SSE stream; `read()` reads it to its end (the server ends it after a final event). */
-async function openStream(url: string) {
-  const response = await fetch(url, { headers: { accept: 'text/event-stream' } });
-  return { response, read: () => readStream(response) };
-}
-
-async function readStream(response: Response) {
-  const text = await response.text();
-  const events = text
-    .split('\n\n')
-    .filter((block) => block.startsWith('event:'))
-    .map((block) => {
-      const [event, data] = block.split('\n');
-      return { event: event?.slice(7), data: JSON.parse(data?.slice(6) ?? 'null') };
-    });
-  return { status: response.status, type: response.headers.get('content-type'), events };
-}
+import { compareIds } from './job-event-log.ts';
+import { openStream, scriptedWorker } from './job-events.testkit.ts';
 
 /** GET /v1/jobs/{type}/{id}/events against a real Redis and a real BullMQ Worker. */
 describe('job events (SSE)', () => {
   let producer: Awaited<ReturnType<typeof startProducer>>;
-  let connection: Redis;
-  let worker: Worker;
-  const gates = new Map<string, () => void>();
+  let worker: ReturnType<typeof scriptedWorker>;
 
   beforeAll(async () => {
     producer = await startProducer('sse');
-    connection = new Redis(producer.redisServer.url, { maxRetriesPerRequest: null });
-    // Jobs wait for their test to open the stream, report progress, then succeed or fail.
-    worker = new Worker(
-      jobs.email.queue,
-      async (job: Job) => {
-        await new Promise<void>((resolve) => gates.set(String(job.id), resolve));
-        await job.updateProgress(50);
-        if (job.data.subject === 'fail') throw new UnrecoverableError('mailbox full');
-        return { messageId: '<m@x>', accepted: [job.data.to], rejected: [], response: '250' };
-      },
-      { connection, prefix: 'sse' },
-    );
+    worker = scriptedWorker(producer.redisServer.url, 'sse');
   });
   afterAll(async () => {
     await worker?.close();
-    connection?.disconnect();
     await producer?.stop();
   });
 
-  const enqueue = async (subject: string) => {
+  const enqueue = async (subject = 'x') => {
     const { body } = await request(`${producer.api}/v1/jobs/email`, {
       method: 'POST',
       json: { data: { to: 'a@example.com', subject, text: 'x' } },
     });
     return body.id as string;
   };
-  const release = (id: string) =>
-    eventually(() => {
-      const open = gates.get(id);
-      open?.();
-      return open ? true : undefined;
-    });
   const streamOf = (id: string) => openStream(`${producer.api}/v1/jobs/email/${id}/events`);
 
-  it('streams state, progress and completed, then closes', async () => {
-    const id = await enqueue('ok');
+  it('streams state, progress and completed, each with an increasing id, then closes', async () => {
+    const id = await enqueue();
     const stream = await streamOf(id); // headers are sent once the stream listens
-    await release(id);
-    const { status, type, events } = await stream.read();
-    expect(status).toBe(200);
-    expect(type).toMatch(/^text\/event-stream/);
+    worker.step(id, 50, 'done');
+    const events = await stream.rest();
+    expect(stream.response.status).toBe(200);
+    expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(events.map((e) => e.event)).toEqual(['state', 'progress', 'completed']);
     expect(events[1]?.data).toEqual({ id, progress: 50 });
     expect(events[2]?.data).toMatchObject({
@@ -80,24 +41,29 @@ describe('job events (SSE)', () => {
       state: 'completed',
       result: { accepted: ['a@example.com'] },
     });
+    // Redis stream ids, in order; the end found by polling repeats the id before it.
+    const [state = '', progress = '', completed = ''] = events.map((e) => e.id ?? '');
+    expect(state).toMatch(/^\d+-\d+$/);
+    expect(compareIds(state, progress)).toBe(-1);
+    expect(compareIds(progress, completed)).toBeLessThanOrEqual(0);
   });
 
   it('streams failed with the reason for a job that fails', async () => {
-    const id = await enqueue('fail');
+    const id = await enqueue();
     const stream = await streamOf(id);
-    await release(id);
-    const { events } = await stream.read();
+    worker.step(id, 50, 'fail');
+    const events = await stream.rest();
     expect(events.map((e) => e.event)).toEqual(['state', 'progress', 'failed']);
     expect(events[2]?.data).toMatchObject({ id, state: 'failed', failedReason: 'mailbox full' });
   });
 
   it('sends the final event at once for a job that already finished', async () => {
-    const id = await enqueue('ok');
-    await release(id);
+    const id = await enqueue();
+    worker.step(id, 'done');
     await eventually(async () =>
       (await producer.queues.email.getJobState(id)) === 'completed' ? true : undefined,
     );
-    const { events } = await (await streamOf(id)).read();
+    const events = await (await streamOf(id)).rest();
     expect(events.map((e) => e.event)).toEqual(['state', 'completed']);
   });
 
@@ -110,7 +76,7 @@ describe('job events (SSE)', () => {
     expect(
       (await request(`${producer.api}/v1/jobs/email/${body.id}`, { method: 'DELETE' })).status,
     ).toBe(200);
-    const { events } = await stream.read();
+    const events = await stream.rest();
     expect(events.map((e) => e.event)).toEqual(['state', 'removed']);
   });
 

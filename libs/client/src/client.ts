@@ -20,7 +20,7 @@ import {
   sleep,
 } from './retry.ts';
 import { scheduleCalls } from './schedules.ts';
-import { type JobEvent, readEvents } from './sse.ts';
+import { FINAL_EVENTS, type JobEvent, readEvents } from './sse.ts';
 
 export interface ClientOptions {
   /** Where the producer listens, e.g. `http://127.0.0.1:3000`. */
@@ -163,22 +163,59 @@ export function createClient(options: ClientOptions) {
       return json({ method: 'GET', path: path(type, id), repeatable: true, signal: opts.signal });
     },
 
-    /** The job's events as they happen: `state` first, `progress`, then a final one. */
+    /**
+     * The job's events as they happen: `state` first, `progress`, then a final one. When the
+     * connection drops before the final event, it reconnects with `Last-Event-ID` (backing
+     * off as for any call; it gives up after `retries` reconnects in a row without a new
+     * event) and goes on where it was: every event once. A job removed meanwhile (the
+     * reconnect finds no job) ends with `removed`, as the stream would have.
+     */
     async *events<T extends JobType>(
       type: T,
       id: string,
-      opts: CallOptions = {},
+      opts: Omit<CallOptions, 'idempotencyKey'> & { lastEventId?: string } = {},
     ): AsyncGenerator<JobEvent<T>> {
-      const response = await send({
-        method: 'GET',
-        path: path(type, id, '/events'),
-        headers: { accept: 'text/event-stream' },
-        repeatable: true,
-        signal: opts.signal,
-      });
-      if (!response.body) return;
-      for await (const { event, data } of readEvents(response.body)) {
-        yield { event, data: JSON.parse(data) } as JobEvent<T>;
+      let lastId = opts.lastEventId;
+      let failures = 0; // connections in a row that failed or dropped before a new event
+      for (;;) {
+        const resumed = lastId;
+        let error: unknown;
+        try {
+          const response = await send({
+            method: 'GET',
+            path: path(type, id, '/events'),
+            headers: {
+              accept: 'text/event-stream',
+              ...(resumed === undefined ? {} : { 'last-event-id': resumed }),
+            },
+            // A network error is retried below, counted with the drops: one budget for both.
+            repeatable: false,
+            signal: opts.signal,
+          });
+          for await (const e of readEvents(response.body ?? new ReadableStream())) {
+            // A resumed stream starts with `state` again, with the id resumed from when nothing
+            // was lost in between: the consumer has seen all of it.
+            if (e.event === 'state' && resumed !== undefined && e.id === resumed) continue;
+            lastId = e.id ?? lastId;
+            failures = 0;
+            yield { event: e.event, data: JSON.parse(e.data), id: e.id } as JobEvent<T>;
+            if (FINAL_EVENTS.has(e.event)) return;
+          }
+        } catch (caught) {
+          const gone = caught instanceof ErrandApiError && caught.code === 'job-not-found';
+          if (gone && resumed !== undefined) {
+            yield { event: 'removed', data: { id, type, state: 'removed' } } as JobEvent<T>;
+            return;
+          }
+          if (opts.signal?.aborted || caught instanceof ErrandApiError) throw caught;
+          error = caught;
+        }
+        if (failures >= policy.retries) {
+          throw new Error(`The event stream of ${type} job ${id} ended before the job did`, {
+            cause: error,
+          });
+        }
+        await sleep(backoffMs(policy, failures++), opts.signal);
       }
     },
 

@@ -1,17 +1,29 @@
 import type { JobType, JobView } from '@errand/contract';
 
 /** One Server-Sent Event of `GET /v1/jobs/{type}/{id}/events`. */
-export type JobEvent<T extends JobType = JobType> =
+export type JobEvent<T extends JobType = JobType> = (
   | { event: 'state' | 'completed' | 'failed'; data: JobView<T> }
   | { event: 'progress'; data: { id: string; progress: unknown } }
-  | { event: 'removed'; data: { id: string; type: T; state: 'removed' } };
+  | { event: 'removed'; data: { id: string; type: T; state: 'removed' } }
+) & {
+  /** The event's id (a Redis stream id); `lastEventId` of `events()` resumes after it. */
+  id?: string | undefined;
+};
 
-/** Parse a text/event-stream body into its events (`event:` and `data:` fields only). */
+/** The events that end a job's stream. */
+export const FINAL_EVENTS = new Set(['completed', 'failed', 'removed']);
+
+/**
+ * Parse a text/event-stream body into its events (`event:`, `data:` and `id:` fields). As in
+ * an EventSource, an event's id is the last `id:` seen, so far in this stream.
+ */
 export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{
   event: string;
   data: string;
+  id: string | undefined;
 }> {
   let buffer = '';
+  let lastId: string | undefined;
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   try {
     for (;;) {
@@ -32,8 +44,9 @@ export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenera
           const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
           if (field === 'event') event = value;
           else if (field === 'data') data.push(value);
+          else if (field === 'id' && !value.includes('\0')) lastId = value;
         }
-        if (data.length > 0) yield { event, data: data.join('\n') };
+        if (data.length > 0) yield { event, data: data.join('\n'), id: lastId };
       }
     }
   } finally {
