@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { killEverything } from './platform.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
 import { redisKills } from './scenarios/r1-redis-kills.ts';
+import { workerKills } from './scenarios/r2-worker-kills.ts';
 
 /**
  * `npm run chaos [-- --quick] [R1 R3 …]`: the fault-injection scenarios, one after another,
  * each on a platform of its own (redis-server with AOF, SMTP sink, producer, workers), each
  * printing one line of figures. Exits 1 if any scenario breaks its promise.
  */
-const scenarios: Scenario[] = [redisKills];
+const scenarios: Scenario[] = [redisKills, workerKills];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -1,0 +1,95 @@
+import { hostname } from 'node:os';
+import { enqueueAll, mixedJobs } from '../load.ts';
+import { intact, outcomeFigures, settle } from '../outcome.ts';
+import { Platform } from '../platform.ts';
+import { checks, ms, percentile, type Scenario, sleep } from '../scenario.ts';
+
+/** How long the sink holds each mail's 250: a kill then mostly lands in the middle of a send. */
+const SEND_MS = 300;
+
+/**
+ * R2: `kill -9` a random worker mid-job, again and again, while the fleet drains a queued mixed
+ * run (a fresh worker replaces each one). The killed worker's jobs stall and are run again by
+ * the others once their lock expires; the sink does not deliver a message whose sender vanished
+ * before its 250. Recovery of a kill: until every job the killed worker held has completed.
+ * Full run: 10 kills; --quick: 3.
+ */
+export const workerKills: Scenario = {
+  id: 'R2',
+  title: 'kill -9 a random worker mid-job',
+  async run({ quick, log }) {
+    const kills = quick ? 3 : 10;
+    const count = quick ? 3_000 : 20_000;
+    const platform = await Platform.start('r2', {
+      workers: 3,
+      workerEnv: { COMPLETED_RETENTION_COUNT: '10000000' },
+    });
+    try {
+      const intended = mixedJobs('r2', count);
+      for (const job of intended) {
+        if (job.type === 'email')
+          platform.sink.slowRecipient((job.data as { to: string }).to, SEND_MS);
+      }
+      const load = await enqueueAll(() => platform.api, intended, {
+        concurrency: 32,
+        deadlineMs: 120_000,
+      });
+      log(`R2: ${load.acknowledged.size} jobs queued; killing workers while they drain`);
+      const recoveries: Promise<number>[] = [];
+      let heldAtKills = 0;
+      for (let k = 0; k < kills; k++) {
+        await sleep(quick ? 1_500 : 3_000);
+        const i = Math.floor(Math.random() * platform.workers.length);
+        const victim = platform.workers[i];
+        if (!victim) continue;
+        const name = `${hostname()}:${victim.child.pid}`;
+        victim.child.kill('SIGKILL');
+        await victim.exited;
+        const killedAt = performance.now();
+        const held = (
+          await Promise.all(
+            Object.values(platform.queues).map(async (queue) =>
+              (await queue.getActive()).map((job) => ({ queue, job })),
+            ),
+          )
+        )
+          .flat()
+          .filter(({ job }) => job.processedBy === name);
+        heldAtKills += held.length;
+        log(`R2: killed worker ${k + 1}/${kills} holding ${held.length} jobs`);
+        recoveries.push(
+          (async () => {
+            for (const { queue, job } of held) {
+              while ((await queue.getJobState(job.id as string)) !== 'completed') {
+                if (performance.now() - killedAt > 120_000) return Number.POSITIVE_INFINITY;
+                await sleep(200);
+              }
+            }
+            return performance.now() - killedAt;
+          })(),
+        );
+        await platform.replaceWorker(i);
+      }
+      const recovered = await Promise.all(recoveries);
+      const outcome = await settle(platform, 'r2', intended, load, 180_000);
+      const { failures, check } = checks();
+      check(intact(outcome), `not intact: ${outcomeFigures(outcome)}`);
+      check(load.gaveUp === 0, `${load.gaveUp} jobs never acknowledged`);
+      check(heldAtKills > 0, 'no kill landed while the worker held a job');
+      const slowest = Math.max(0, ...recovered);
+      check(
+        slowest <= 60_000,
+        `a killed worker's jobs took ${ms(slowest)} to complete (limit 60 s)`,
+      );
+      return {
+        pass: failures.length === 0,
+        failures,
+        figures:
+          `${kills} kills holding ${heldAtKills} jobs; ${outcomeFigures(outcome)}; ` +
+          `recovery p50 ${ms(percentile(recovered, 50))} max ${ms(slowest)}`,
+      };
+    } finally {
+      await platform.stop();
+    }
+  },
+};
