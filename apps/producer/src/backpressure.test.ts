@@ -110,4 +110,32 @@ describe('backpressure', () => {
     expect(accepted.status).toBe(202);
     admin.disconnect();
   });
+
+  it('answers 503 instead of hanging while Redis is frozen, then fails fast until it answers again', async () => {
+    expect((await post('email', mail)).status).toBe(202);
+    await producer.redisServer.freeze();
+    try {
+      // A frozen Redis keeps its connections open: only the command timeout ends the wait.
+      const [first, second] = await Promise.all([post('email', mail), post('email', mail)]);
+      for (const answer of [first, second]) {
+        expect(answer.status).toBe(503);
+        expect(answer.body.detail).toMatch(/did not answer in time/);
+        expect(answer.headers.get('retry-after')).toBe('1');
+      }
+      // From then on the connection counts as silent: the next request is not sent at all.
+      const next = await post('email', mail);
+      expect(next.status).toBe(503);
+      expect(next.body.detail).toMatch(/stopped answering/);
+    } finally {
+      await producer.redisServer.thaw();
+    }
+    const accepted = await eventually(
+      async () => {
+        const answer = await post('email', mail);
+        return answer.status === 202 ? answer : undefined;
+      },
+      { timeoutMs: 15_000, what: 'enqueue after Redis thawed' },
+    );
+    expect(await producer.queues.email.getJob(accepted.body.id)).toBeDefined();
+  });
 });

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { ApiKey } from './api-keys.ts';
 import { callerOf } from './auth.ts';
-import { redisProblem } from './redis-errors.ts';
+import { withRedis } from './redis-errors.ts';
 
 export interface RateLimitOptions {
   redis: Redis;
@@ -19,7 +19,7 @@ export interface RateLimitOptions {
 /**
  * Per-key rate limit, counted in Redis (so every producer process shares it), with the IETF
  * `RateLimit-Policy` / `RateLimit` headers on every answer and `Retry-After` on a 429.
- * While Redis is down the limiter cannot count, and the request gets the same fast 503.
+ * While Redis is down or silent the limiter cannot count, and the request gets the same 503.
  */
 export function rateLimit(options: RateLimitOptions): RequestHandler {
   const limiters = new Map<number, RateLimiterRedis>();
@@ -45,9 +45,9 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     let outcome: RateLimiterRes;
     let limited = false;
     try {
-      outcome = await limiterFor(points).consume(caller.name);
+      outcome = await withRedis(options.redis, () => limiterFor(points).consume(caller.name));
     } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw redisProblem(options.redis, error);
+      if (!(error instanceof RateLimiterRes)) throw error;
       outcome = error;
       limited = true;
     }

@@ -1,28 +1,68 @@
 import { HttpProblem } from '@errand/http';
 import type { Redis } from 'ioredis';
 
+/** How often a connection that stopped answering is probed until it answers again. */
+const PROBE_EVERY_MS = 250;
+
+/** Connections with a command timed out and no answer since: requests fail fast meanwhile. */
+const silent = new WeakSet<Redis>();
+
 /**
- * Run a Redis operation for a request; when Redis cannot serve it (not connected, no answer
- * within the command timeout, out of memory), answer 503 with Retry-After instead of a 500,
- * so callers retry instead of giving up.
+ * Run a Redis operation for a request; when Redis cannot serve it, answer 503 with
+ * Retry-After instead of a 500 or a hang, so callers retry:
+ * - not connected → at once;
+ * - connected but silent (frozen, partitioned): the operation as a whole gets the
+ *   connection's `commandTimeout`. ioredis times each command from when it is written, and
+ *   an auto-pipeline waits for the one before it, so commands queued behind a silent Redis
+ *   would each wait one more timeout. After a timeout the connection counts as silent and
+ *   requests get their 503 at once, until a PING is answered again;
+ * - out of memory → `redis-full`.
  */
 export async function withRedis<T>(redis: Redis, operation: () => Promise<T>): Promise<T> {
   if (redis.status !== 'ready') throw redisUnavailable(redis.status);
+  if (silent.has(redis)) throw redisSilent();
   try {
-    return await operation();
+    return await withDeadline(operation(), redis.options.commandTimeout);
   } catch (error) {
     throw redisProblem(redis, error);
   }
 }
 
+class DeadlineError extends Error {
+  override message = 'Command timed out';
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
+  if (!ms) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError()), ms);
+  });
+  work.catch(() => {}); // past the deadline its outcome is no one's
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Probe a silent connection until it answers; requests get a fast 503 meanwhile. */
+function markSilent(redis: Redis) {
+  if (silent.has(redis)) return;
+  silent.add(redis);
+  const probe = () => {
+    redis.ping().then(
+      () => silent.delete(redis),
+      () => setTimeout(probe, PROBE_EVERY_MS).unref(),
+    );
+  };
+  probe();
+}
+
 /**
  * The 503 for an error of a Redis command, or the error itself when Redis did answer (a bug,
- * a refused command). A timed-out command may still run once Redis wakes up: its 503 says so,
- * and a retry with the same Idempotency-Key cannot make a second job.
+ * a refused command, a rate-limit verdict). A timed-out command may still run once Redis
+ * wakes up: its 503 says so, and a retry with the same Idempotency-Key cannot make a second job.
  */
 export function redisProblem(redis: Redis, error: unknown): unknown {
-  if (error instanceof HttpProblem) return error;
-  const message = String((error as Error | undefined)?.message ?? error);
+  if (error instanceof HttpProblem || !(error instanceof Error)) return error;
+  const { message } = error;
   if (message.includes('OOM command not allowed')) {
     return new HttpProblem(
       'redis-full',
@@ -31,6 +71,7 @@ export function redisProblem(redis: Redis, error: unknown): unknown {
     );
   }
   if (message === 'Command timed out') {
+    markSilent(redis);
     return new HttpProblem(
       'redis-unavailable',
       'Redis did not answer in time. The request may or may not have been applied: ' +
@@ -52,5 +93,12 @@ export const redisUnavailable = (status: string) =>
   new HttpProblem(
     'redis-unavailable',
     `Redis is not reachable (connection ${status}); nothing was changed.`,
+    { headers: { 'Retry-After': '1' } },
+  );
+
+const redisSilent = () =>
+  new HttpProblem(
+    'redis-unavailable',
+    'Redis stopped answering (a command timed out and none has been answered since); nothing was changed.',
     { headers: { 'Retry-After': '1' } },
   );
