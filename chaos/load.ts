@@ -22,6 +22,14 @@ export interface LoadResult {
   unexpected: { status: number; body: string }[];
 }
 
+/** One answer of the API as the load saw it; status 0 for a network error. */
+export interface Answer {
+  sentAt: number;
+  ms: number;
+  status: number;
+  retryAfter: string | null;
+}
+
 /** The run's jobs: `count` of them, `emailShare` of them mails to the sink, the rest analytics. */
 export function mixedJobs(run: string, count: number, emailShare = 0.2): Intended[] {
   const step = Math.round(1 / emailShare);
@@ -63,7 +71,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function enqueueAll(
   api: () => string,
   intended: Intended[],
-  options: { concurrency: number; deadlineMs: number; onProgress?: (acked: number) => void },
+  options: {
+    concurrency: number;
+    deadlineMs: number;
+    onProgress?: (acked: number) => void;
+    /** Every answer (or network error, status 0): when it was sent, how long it took. */
+    onAnswer?: (answer: Answer) => void;
+    /** Each loop waits this long between requests: a steady rate instead of flat out. */
+    paceMs?: number;
+    /** Take no new intended job once this says true (those begun are still seen through). */
+    stop?: () => boolean;
+  },
 ): Promise<LoadResult> {
   const result: LoadResult = {
     acknowledged: new Map(),
@@ -85,6 +103,12 @@ export async function enqueueAll(
           signal: AbortSignal.timeout(30_000),
         });
         const text = await answer.text();
+        options.onAnswer?.({
+          sentAt: started,
+          ms: performance.now() - started,
+          status: answer.status,
+          retryAfter: answer.headers.get('retry-after'),
+        });
         if (answer.status === 202 || answer.status === 200) {
           result.acknowledged.set(job.key, { id: JSON.parse(text).id, type: job.type });
           options.onProgress?.(result.acknowledged.size);
@@ -95,6 +119,12 @@ export async function enqueueAll(
         if (answer.status !== 503 && answer.status !== 409) return;
       } catch {
         result.networkErrors++;
+        options.onAnswer?.({
+          sentAt: started,
+          ms: performance.now() - started,
+          status: 0,
+          retryAfter: null,
+        });
       }
       await sleep(Math.min(1_000, 50 * 2 ** attempt) * (0.5 + Math.random()));
     }
@@ -102,7 +132,10 @@ export async function enqueueAll(
   };
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
-      while (next < intended.length) await one(intended[next++] as Intended);
+      while (next < intended.length && !options.stop?.()) {
+        await one(intended[next++] as Intended);
+        if (options.paceMs) await sleep(options.paceMs);
+      }
     }),
   );
   return result;
