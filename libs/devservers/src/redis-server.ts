@@ -60,9 +60,12 @@ export const MISSING_REDIS_SERVER =
  * Lifecycle: 1. `start` spawns it and waits for "Ready to accept connections";
  * 2. `stop` shuts it down (SIGTERM: AOF flushed), `kill` ends it with SIGKILL (a crash);
  * 3. `restart` starts it again on the same port and data directory.
+ * `freeze`/`thaw` (SIGSTOP/SIGCONT) make it a server that keeps its connections open and
+ * answers nothing, as one behind a cut network link does.
  */
 export class RedisServer {
   private child: ChildProcess | undefined;
+  private frozen = false;
   private exited: Promise<void> = Promise.resolve();
 
   readonly port: number;
@@ -195,8 +198,23 @@ export class RedisServer {
     const child = this.child;
     if (!child) return;
     child.kill(signal);
+    // A stopped process acts on SIGTERM only once it runs again.
+    if (this.frozen) this.thaw();
     await this.exited;
     this.child = undefined;
+  }
+
+  /** SIGSTOP: connections stay open, nothing is answered (a hung or cut-off server). */
+  freeze(): void {
+    if (!this.child) return;
+    this.child.kill('SIGSTOP');
+    this.frozen = true;
+  }
+
+  /** SIGCONT: a frozen server answers again, everything it was sent meanwhile included. */
+  thaw(): void {
+    this.frozen = false;
+    this.child?.kill('SIGCONT');
   }
 
   /** Graceful shutdown: Redis flushes the AOF and exits. Safe to call twice. */

@@ -18,6 +18,10 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Start again on the same data (and, for a local process, the same port). */
   restart(): Promise<void>;
+  /** Stop answering while keeping every connection open (SIGSTOP; a paused container). */
+  freeze(): Promise<void>;
+  /** Answer again after `freeze`. */
+  thaw(): Promise<void>;
 }
 
 function hasLocalRedis(): boolean {
@@ -44,7 +48,7 @@ async function startContainerRedis(options: RedisServerOptions): Promise<TestRed
       'A TLS Redis needs a local redis-server (apt install redis-server): the container path has no certificates.',
     );
   }
-  const { GenericContainer } = await import('testcontainers');
+  const { GenericContainer, getContainerRuntimeClient: runtime } = await import('testcontainers');
   let image = new GenericContainer(REDIS_IMAGE).withExposedPorts(6379);
   if (deployed) {
     image = image
@@ -86,6 +90,13 @@ async function startContainerRedis(options: RedisServerOptions): Promise<TestRed
       await container.restart();
       handle.url = urlAs(auth);
     },
+    // docker pause freezes the container's processes (the cgroup freezer), as SIGSTOP does.
+    freeze: async () => {
+      await (await runtime()).container.getById(container.getId()).pause();
+    },
+    thaw: async () => {
+      await (await runtime()).container.getById(container.getId()).unpause();
+    },
   };
   return handle;
 }
@@ -114,6 +125,8 @@ export async function startTestRedis(options: RedisServerOptions = {}): Promise<
       stop: () => server.dispose(),
       kill: () => server.kill(),
       restart: () => server.restart(),
+      freeze: async () => server.freeze(),
+      thaw: async () => server.thaw(),
     };
   }
   if (await dockerAvailable()) return startContainerRedis(options);
