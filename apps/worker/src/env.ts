@@ -56,6 +56,12 @@ export const WorkerEnv = z.object({
   WORKER_LOCK_DURATION_MS: envVar.int(15_000, 1_000),
   /** How often workers look for jobs whose worker died. */
   WORKER_STALLED_INTERVAL_MS: envVar.int(5_000, 500),
+  /**
+   * `/healthz` fails (so an orchestrator restarts the process) once its Workers have not been
+   * consuming for this long without a break: long enough that a Redis restart or failover
+   * restarts no worker, short enough that a stuck one is not left idle for minutes.
+   */
+  WORKER_LIVENESS_GRACE_MS: envVar.int(60_000, 1_000),
   /** Failed jobs are kept this long for inspection and retry. */
   FAILED_RETENTION_HOURS: envVar.int(7 * 24, 1),
   /** Completed jobs are kept this long, and at most this many per queue. */

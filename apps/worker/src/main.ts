@@ -15,6 +15,7 @@ import { LocalStorage } from '@errand/storage';
 import express from 'express';
 import { createTransport } from 'nodemailer';
 import { loadEnv } from './env.ts';
+import { makeLiveness } from './liveness.ts';
 import { makeProcessors } from './processors/index.ts';
 import { startWorkers } from './runtime.ts';
 import { loadTemplates } from './templates.ts';
@@ -46,7 +47,7 @@ try {
   // each auto-pipeline, which would tax every batch of the processors' commands.
   const queueRedis = createRedis(env.REDIS_URL, 'worker');
   // Schedules: make the schedules file true in Redis before taking any job.
-  const queues = openQueues(queueRedis, env.QUEUE_PREFIX);
+  const queues = openQueues(queueRedis, env.QUEUE_PREFIX, { logger });
   if (entries) {
     const reconciled = await reconcileSchedules(
       makeSchedules(queueRedis, queues, env.QUEUE_PREFIX),
@@ -92,6 +93,8 @@ try {
     analyticsMaintenance: { redis, settings: env.analytics },
   });
   const metrics = new Metrics('worker');
+  // Whether the Workers still consume: /readyz fails at once, /healthz after the grace.
+  const liveness = makeLiveness({ graceMs: env.WORKER_LIVENESS_GRACE_MS, logger });
 
   // 3. start: the queue workers, then health and metrics
   const runtime = startWorkers({
@@ -100,15 +103,25 @@ try {
     processors,
     logger,
     metrics,
+    liveness,
   });
   await runtime.ready();
-  const ops = express().use(opsRouter({ redis, prefix: env.QUEUE_PREFIX, metrics }));
+  const ops = express().use(
+    opsRouter({
+      redis,
+      prefix: env.QUEUE_PREFIX,
+      metrics,
+      readiness: liveness.readiness,
+      liveness: liveness.liveness,
+    }),
+  );
   const server = await listen(ops, env.WORKER_PORT, env.WORKER_HOST);
   logger.info({ queues: env.WORKER_QUEUES, port: env.WORKER_PORT }, 'worker running');
 
   // 4. shutdown: stop taking jobs, let running ones finish until the deadline, hand back the
   // rest, then close connections. The process-level limit leaves time for the hand-back.
   onShutdown(logger, env.SHUTDOWN_TIMEOUT_MS + 5_000, async () => {
+    liveness.close();
     await runtime.close(env.SHUTDOWN_TIMEOUT_MS);
     transport.close();
     await closeServer(server);

@@ -1,9 +1,20 @@
 import { hostname } from 'node:os';
 import { type JobType, jobs } from '@errand/contract';
-import type { Logger, Metrics } from '@errand/observability';
+import { errorLines, type Logger, type Metrics } from '@errand/observability';
 import { createRedis } from '@errand/redis';
-import { type Job, MetricsTime, Queue, UnrecoverableError, Worker } from 'bullmq';
+import {
+  type BackendFactory,
+  createRedisBackend,
+  type Job,
+  MetricsTime,
+  Queue,
+  type RedisClient,
+  type RedisQueueBackend,
+  UnrecoverableError,
+  Worker,
+} from 'bullmq';
 import type { Attempt } from './attempt.ts';
+import type { FetchWatch, Liveness, WorkerState } from './liveness.ts';
 import type { Processor, Processors } from './processor.ts';
 import { ShutdownAbort } from './processor.ts';
 import type { QueueSettings } from './queue-settings.ts';
@@ -22,6 +33,8 @@ export interface RuntimeOptions {
   retention: { failedHours: number; completedHours: number; completedCount: number };
   logger: Logger;
   metrics: Metrics;
+  /** Told what each Worker does, for `/readyz` and `/healthz`; none in tests that need no probes. */
+  liveness?: Liveness;
 }
 
 const HOUR_S = 3600;
@@ -29,6 +42,25 @@ const WORKER_NAME = `${hostname()}:${process.pid}`;
 const UNLIMITED = 1_000_000_000;
 const elapsed = (job: Job) =>
   job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined;
+
+/** The backend calls of a Worker's fetch loop: the blocking wait, the fetch, the stalled check. */
+const FETCH_CALLS = ['waitForJob', 'moveToActive', 'moveStalledJobsToWait'] as const;
+
+/**
+ * BullMQ's own Redis backend, with the fetch loop's calls sent through `watch`, so that a call
+ * that never gets its answer (a connection that says `ready` but is cut off) shows. The
+ * backend is BullMQ's documented extension point; the Worker's own fetch methods are private.
+ */
+const watchedBackend =
+  (watch: FetchWatch): BackendFactory<RedisQueueBackend> =>
+  (name, opts, extra) => {
+    const backend = createRedisBackend(name, opts, extra);
+    for (const method of FETCH_CALLS) {
+      const call = backend[method].bind(backend) as (...args: unknown[]) => Promise<unknown>;
+      backend[method] = ((...args: unknown[]) => watch.track(method, () => call(...args))) as never;
+    }
+    return backend;
+  };
 
 /**
  * The only module that touches BullMQ's Worker: one Worker per served queue, each with its
@@ -38,6 +70,7 @@ const elapsed = (job: Job) =>
  * 3. completed / failed are logged once here, with duration;
  * 4. `close(deadline)`: stop taking jobs, let running ones finish; at the deadline running
  *    jobs are aborted and handed back to their queue; then connections close.
+ * Throughout, each Worker's fetch loop and blocking connection are shown to `liveness`.
  */
 export function startWorkers(options: RuntimeOptions) {
   const metrics = runtimeMetrics(options.metrics);
@@ -48,6 +81,17 @@ export function startWorkers(options: RuntimeOptions) {
     const settings = options.settings[type];
     const connection = createRedis(options.redisUrl, 'worker');
     const queue = new Queue(jobs[type].queue, { connection, prefix: options.prefix });
+    const logger = options.logger.child({ queue: type });
+    // One line per distinct error while Redis is away, instead of BullMQ's printed stacks.
+    queue.on('error', errorLines(logger, 'queue error'));
+    let blocking: RedisClient | undefined;
+    const watch = options.liveness?.watch(
+      type,
+      (): WorkerState => ({
+        running: worker.isRunning(),
+        blocking: blocking?.status,
+      }),
+    );
     const runner = makeRunner({
       type,
       gate: makeScheduleGate({
@@ -64,29 +108,45 @@ export function startWorkers(options: RuntimeOptions) {
       metrics,
       running,
     });
-    const worker = new Worker(jobs[type].queue, runner, {
-      // Which process ran a job: kept on the job (`processedBy`), shown in the dashboard.
-      name: WORKER_NAME,
-      connection,
-      prefix: options.prefix,
-      concurrency: settings.concurrency,
-      // BullMQ checks manual throttles (ThrottleError) only when a limiter is set, so a queue
-      // that may throttle without a configured limit gets one too high to matter.
-      ...(settings.rateMax !== undefined || settings.throttles
-        ? { limiter: { max: settings.rateMax ?? UNLIMITED, duration: settings.rateDurationMs } }
-        : {}),
-      lockDuration: options.lockDurationMs,
-      stalledInterval: options.stalledIntervalMs,
-      maxStalledCount: 2,
-      removeOnComplete: { age: retention.completedHours * HOUR_S, count: retention.completedCount },
-      removeOnFail: { age: retention.failedHours * HOUR_S },
-      // Completed and failed jobs per minute, kept in Redis for Bull Board's throughput chart
-      // (every worker of a queue must keep the same number). A day, not BullMQ's suggested two
-      // weeks: Bull Board 9 draws the last 60 minutes but reads the whole list at every poll
-      // of an open queue page, so 20,160 points would be read for 60; one day still answers
-      // `queue.getMetrics` about last night, and longer history is Prometheus' (jobs_finished_total).
-      metrics: { maxDataPoints: MetricsTime.ONE_HOUR * 24 },
-    });
+    const worker = new Worker(
+      jobs[type].queue,
+      runner,
+      {
+        // Which process ran a job: kept on the job (`processedBy`), shown in the dashboard.
+        name: WORKER_NAME,
+        connection,
+        prefix: options.prefix,
+        concurrency: settings.concurrency,
+        // BullMQ checks manual throttles (ThrottleError) only when a limiter is set, so a queue
+        // that may throttle without a configured limit gets one too high to matter.
+        ...(settings.rateMax !== undefined || settings.throttles
+          ? { limiter: { max: settings.rateMax ?? UNLIMITED, duration: settings.rateDurationMs } }
+          : {}),
+        lockDuration: options.lockDurationMs,
+        stalledInterval: options.stalledIntervalMs,
+        maxStalledCount: 2,
+        removeOnComplete: {
+          age: retention.completedHours * HOUR_S,
+          count: retention.completedCount,
+        },
+        removeOnFail: { age: retention.failedHours * HOUR_S },
+        // Completed and failed jobs per minute, kept in Redis for Bull Board's throughput chart
+        // (every worker of a queue must keep the same number). A day, not BullMQ's suggested two
+        // weeks: Bull Board 9 draws the last 60 minutes but reads the whole list at every poll
+        // of an open queue page, so 20,160 points would be read for 60; one day still answers
+        // `queue.getMetrics` about last night, and longer history is Prometheus' (jobs_finished_total).
+        metrics: { maxDataPoints: MetricsTime.ONE_HOUR * 24 },
+      },
+      watch ? watchedBackend(watch) : createRedisBackend,
+    );
+    // The Worker's own connection for BZPOPMIN (a duplicate of `connection`): its status is the
+    // first sign of an outage or a reconnect.
+    worker
+      .getBackend()
+      .blockingClient?.then((client) => {
+        blocking = client;
+      })
+      .catch(() => {}); // closed before it connected: nothing to watch
 
     // Every series of the queue exists from the start at 0, so that rate() and increase()
     // see the first failure (a series born at 1 has no increase to show).
@@ -95,7 +155,6 @@ export function startWorkers(options: RuntimeOptions) {
     }
     metrics.throttled.inc({ queue: type }, 0);
     const completed = metrics.finished.labels({ queue: type, outcome: 'completed' });
-    const logger = options.logger.child({ queue: type });
     worker.on('completed', (job) => {
       completed.inc();
       logger.info(
@@ -121,7 +180,8 @@ export function startWorkers(options: RuntimeOptions) {
     worker.on('stalled', (jobId) =>
       logger.warn({ jobId }, 'job stalled (its worker died?); back in the queue'),
     );
-    worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+    // Reconnect errors repeat every second or two during an outage: one warn line each, counted.
+    worker.on('error', errorLines(logger, 'worker error'));
     return { worker, queue, connection };
   });
 

@@ -26,17 +26,42 @@ export async function probeRedis(
   }
 }
 
-/** `/healthz` (the process answers), `/readyz` (Redis reachable and writable), `/metrics`. */
-export function opsRouter(options: { redis: Redis; prefix: string; metrics: Metrics }): Router {
+/** What a check adds to a 503 body (e.g. `{ queues: { email: 'blocking connection connect' } }`). */
+export type OpsProblem = Record<string, unknown>;
+
+export interface OpsOptions {
+  redis: Redis;
+  prefix: string;
+  metrics: Metrics;
+  /** A further reason not to take traffic or jobs (a worker's stuck Worker); undefined when ready. */
+  readiness?: () => OpsProblem | undefined | Promise<OpsProblem | undefined>;
+  /** Set when only a restart helps (a worker not consuming for too long); undefined when live. */
+  liveness?: () => OpsProblem | undefined;
+}
+
+/**
+ * `/healthz` (the process answers, and `liveness` finds nothing), `/readyz` (Redis reachable
+ * and writable, and `readiness` finds nothing), `/metrics`. Without the two checks, `/healthz`
+ * is always ok and `/readyz` probes Redis only.
+ */
+export function opsRouter(options: OpsOptions): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    const problem = options.liveness?.();
+    if (problem) res.status(503).json({ status: 'not-live', ...problem });
+    else res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const problem = await probeRedis(options.redis, options.prefix);
-    if (problem)
-      res.status(503).set('Retry-After', '1').json({ status: 'unavailable', redis: problem });
-    else res.json({ status: 'ready' });
+    const [redis, other] = await Promise.all([
+      probeRedis(options.redis, options.prefix),
+      options.readiness?.(),
+    ]);
+    if (redis || other) {
+      res
+        .status(503)
+        .set('Retry-After', '1')
+        .json({ status: 'unavailable', ...(redis ? { redis } : {}), ...other });
+    } else res.json({ status: 'ready' });
   });
   router.get('/metrics', async (_req, res) => {
     const { contentType, body } = await options.metrics.scrape();
