@@ -51,7 +51,12 @@ const idempotencyHeader = z.object({
     .min(1)
     .max(255)
     .optional()
-    .meta({ description: 'Same key and body within 24 h: the same job (200), not a second one' }),
+    .meta({
+      description:
+        'Same key and body within 48 h of the jobs being added: the same job (200), not a second one. ' +
+        'A key whose request added nothing is free: the same body adds the job; another body gets 409 ' +
+        'for 10 s (the first might still be running), then counts as a new request.',
+    }),
 });
 
 const lastEventIdHeader = z.object({
@@ -125,7 +130,7 @@ export function openApiDocument() {
           responses: {
             200: { description: 'Replay of an Idempotency-Key: the earlier job', ...enqueued },
             202: { description: 'Accepted: the job is in Redis', ...enqueued },
-            ...errors(400, 404, 413, 415, 422),
+            ...errors(400, 404, 409, 413, 415, 422),
           },
         }),
       },
@@ -137,7 +142,7 @@ export function openApiDocument() {
           responses: {
             200: { description: 'Replay of an Idempotency-Key', ...batchAnswer },
             202: { description: 'Accepted: every job is in Redis', ...batchAnswer },
-            ...errors(400, 404, 413, 415, 422),
+            ...errors(400, 404, 409, 413, 415, 422),
           },
         }),
       },
