@@ -63,7 +63,7 @@ function markSilent(redis: Redis) {
 export function redisProblem(redis: Redis, error: unknown): unknown {
   if (error instanceof HttpProblem || !(error instanceof Error)) return error;
   const { message } = error;
-  if (message.includes('OOM command not allowed')) {
+  if (message.includes('OOM command not allowed') || refusedInMulti(error, 'OOM command')) {
     return new HttpProblem(
       'redis-full',
       'Redis is out of memory (maxmemory reached); nothing was changed. Try again later.',
@@ -87,6 +87,15 @@ export function redisProblem(redis: Redis, error: unknown): unknown {
   }
   return error;
 }
+
+/**
+ * Whether a MULTI failed because Redis refused one of its commands with `text`: EXEC then
+ * answers only `EXECABORT` (nothing ran), and ioredis keeps the refusals in `previousErrors`.
+ */
+const refusedInMulti = (error: Error, text: string) =>
+  ((error as { previousErrors?: unknown[] }).previousErrors ?? []).some((e) =>
+    String((e as Error | undefined)?.message).includes(text),
+  );
 
 /** The 503 of a request Redis could not serve: nothing was changed, try again in a second. */
 export const redisUnavailable = (status: string) =>
