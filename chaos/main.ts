@@ -1,16 +1,29 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killEverything } from './platform.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
 import { redisKills } from './scenarios/r1-redis-kills.ts';
 import { workerKills } from './scenarios/r2-worker-kills.ts';
+import { redisAway } from './scenarios/r3-redis-away.ts';
+import { rollingRestart } from './scenarios/r4-rolling-restart.ts';
+import { maxmemory } from './scenarios/r5-maxmemory.ts';
+import { soak } from './scenarios/r6-soak.ts';
+import { clientRetries } from './scenarios/r7-client.ts';
 
 /**
  * `npm run chaos [-- --quick] [R1 R3 …]`: the fault-injection scenarios, one after another,
  * each on a platform of its own (redis-server with AOF, SMTP sink, producer, workers), each
  * printing one line of figures. Exits 1 if any scenario breaks its promise.
  */
-const scenarios: Scenario[] = [redisKills, workerKills];
+const scenarios: Scenario[] = [
+  redisKills,
+  workerKills,
+  redisAway,
+  rollingRestart,
+  maxmemory,
+  soak,
+  clientRetries,
+];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -54,9 +67,15 @@ for (const scenario of scenarios.filter((s) => chosen.length === 0 || chosen.inc
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, quick ? 'quick.json' : `${new Date().toISOString().slice(0, 10)}.json`);
+// A run of some scenarios keeps the day's lines of the others.
+const earlier: typeof results = existsSync(file)
+  ? JSON.parse(readFileSync(file, 'utf8')).results
+  : [];
+const kept = earlier.filter((old) => !results.some((r) => r.id === old.id));
+const all = [...kept, ...results].sort((a, b) => a.id.localeCompare(b.id));
 writeFileSync(
   file,
-  `${JSON.stringify({ quick, at: new Date().toISOString(), results }, null, 2)}\n`,
+  `${JSON.stringify({ quick, at: new Date().toISOString(), results: all }, null, 2)}\n`,
 );
 console.log(`results: ${file}`);
 killEverything();
