@@ -32,7 +32,7 @@ export const rollingRestart: Scenario = {
       const intended = mixedJobs('r4', 200_000);
       for (const job of intended) {
         if (job.type === 'email')
-          platform.sink.slowRecipient((job.data as { to: string }).to, SEND_MS);
+          platform.sink.slowToAccept((job.data as { to: string }).to, SEND_MS);
       }
       let stop = false;
       const loading = enqueueAll(() => platform.api, intended, {

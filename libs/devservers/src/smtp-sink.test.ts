@@ -65,4 +65,28 @@ describe('SmtpSink', () => {
     await send('busy@example.com');
     expect((await sink.waitFor(1))[0]?.envelope.to).toEqual(['busy@example.com']);
   });
+
+  it('holds RCPT TO for a slow-to-accept recipient, and delivers nothing for a sender that left meanwhile', async () => {
+    sink.slowToAccept('slow@example.com', 400);
+    const transport = createTransport({
+      host: sink.host,
+      port: sink.port,
+      secure: false,
+      ignoreTLS: true,
+      socketTimeout: 100, // the sender gives up while the server still checks the recipient
+    });
+    await expect(
+      transport.sendMail({
+        from: 'a@example.com',
+        to: 'slow@example.com',
+        subject: 'x',
+        text: 'y',
+      }),
+    ).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(sink.messages).toHaveLength(0);
+    await send('slow@example.com', 'Patient');
+    const [mail] = await sink.waitFor(1);
+    expect(mail?.parsed.subject).toBe('Patient');
+  });
 });

@@ -37,6 +37,7 @@ export class SmtpSink {
   readonly messages: ReceivedMail[] = [];
   private readonly rules = new Map<string, Rule>();
   private readonly delays = new Map<string, number>();
+  private readonly rcptDelays = new Map<string, number>();
   private readonly closedSessions = new Set<string>();
   private readonly waiters = new Set<() => void>();
   private closed: Promise<void> | undefined;
@@ -63,7 +64,12 @@ export class SmtpSink {
       logger: false,
       size: 50 * 1024 * 1024,
       onAuth: (_auth, _session, callback) => callback(null, { user: 'sink' }),
-      onRcptTo: (address, _session, callback) => callback(sink?.answerFor(address) ?? null),
+      onRcptTo: (address, _session, callback) => {
+        const hold = sink?.rcptDelays.get(address.address.toLowerCase()) ?? 0;
+        const answer = () => callback(sink?.answerFor(address) ?? null);
+        if (hold > 0) setTimeout(answer, hold);
+        else answer();
+      },
       onClose: (session) => sink?.closedSessions.add(session.id),
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
@@ -108,6 +114,16 @@ export class SmtpSink {
   /** Hold the 250 reply to a message for any of `addresses` for `ms`: a slow server. */
   slowRecipient(address: string, ms: number) {
     this.delays.set(address.toLowerCase(), ms);
+  }
+
+  /**
+   * Hold the answer to `RCPT TO` for `address` for `ms`: a server slow before it takes the
+   * message (DNS and reputation checks happen there). A sender that vanishes meanwhile never
+   * sent its message, so nothing is delivered; compare `slowRecipient`, slow after the final
+   * `.`, when the message is the server's already (RFC 1047's duplicate window).
+   */
+  slowToAccept(address: string, ms: number) {
+    this.rcptDelays.set(address.toLowerCase(), ms);
   }
 
   private async pause(recipients: string[]): Promise<void> {
