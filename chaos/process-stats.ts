@@ -67,3 +67,43 @@ export function sampleRss(pids: (number | undefined)[], everyMs = 500) {
     },
   };
 }
+
+/** V8's old-space bytes in use, from an app's `/metrics` (prom-client's default metrics). */
+async function oldSpaceUsed(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = /^errand_nodejs_heap_space_size_used_bytes\{[^}]*space="old"[^}]*\} (\d+)/m.exec(
+    text,
+  );
+  if (!line?.[1]) throw new Error(`heap: no old-space figure in ${url}/metrics`);
+  return Number(line[1]);
+}
+
+/**
+ * Each app's live heap: the old space in use, read from its `/metrics` every `everyMs`.
+ * `lowest(from, to)` is each app's smallest reading in a stretch: the old space right after a
+ * major GC, what the app really holds. A leak raises it; V8 sizing its heap lazily (RSS grows
+ * in steps on a machine with memory to spare) does not.
+ */
+export function sampleHeap(urls: string[], everyMs = 500) {
+  const samples: { at: number; used: number[] }[] = [];
+  let stopped = false;
+  const sampling = (async () => {
+    while (!stopped) {
+      const used = await Promise.all(urls.map((url) => oldSpaceUsed(url).catch(() => Number.NaN)));
+      samples.push({ at: performance.now(), used });
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  })();
+  return {
+    lowest(from: number, to: number): number[] {
+      const within = samples.filter((s) => s.at >= from && s.at <= to);
+      return urls.map((_, i) =>
+        Math.min(...within.map((s) => s.used[i] as number).filter((n) => !Number.isNaN(n))),
+      );
+    },
+    async stop() {
+      stopped = true;
+      await sampling;
+    },
+  };
+}
