@@ -35,6 +35,8 @@ if (unknown.length > 0) {
   );
   process.exit(2);
 }
+// However the run ends, none of its processes outlives it.
+process.on('exit', killEverything);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     killEverything();

@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createTransport } from 'nodemailer';
@@ -88,5 +89,29 @@ describe('SmtpSink', () => {
     await send('slow@example.com', 'Patient');
     const [mail] = await sink.waitFor(1);
     expect(mail?.parsed.subject).toBe('Patient');
+  });
+
+  it('outlives clients that reset their connection mid-transaction', async () => {
+    const resetMidTransaction = async () => {
+      const socket = connect(sink.port, sink.host);
+      let heard = '';
+      socket.on('data', (chunk) => {
+        heard += chunk.toString();
+      });
+      const until = async (text: RegExp) => {
+        while (!text.test(heard)) await new Promise((resolve) => setTimeout(resolve, 10));
+      };
+      await until(/^220 /m);
+      socket.write('EHLO reset.example\r\n');
+      await until(/^250 /m);
+      heard = '';
+      socket.write('MAIL FROM:<a@example.com>\r\n');
+      await until(/^250 /m); // inside a transaction now: a reset is an error, not a goodbye
+      socket.resetAndDestroy(); // RST, as from a sender killed with unread data
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    };
+    for (let i = 0; i < 3; i++) await resetMidTransaction();
+    await send('after@example.com', 'Still here');
+    expect((await sink.waitFor(1))[0]?.parsed.subject).toBe('Still here');
   });
 });

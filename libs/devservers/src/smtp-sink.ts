@@ -93,6 +93,9 @@ export class SmtpSink {
       server.once('error', reject);
       server.listen(options.port ?? 0, host, () => resolve());
     });
+    // A client that vanishes mid-conversation (a sender killed, a reset connection) is the
+    // sender's problem, not the sink's: without a listener the error would end this process.
+    server.on('error', () => {});
     const { port } = server.server.address() as AddressInfo;
     sink = new SmtpSink(server, port, host, options.saveDir);
     return sink;
