@@ -15,9 +15,9 @@ const SEND_MS = 300;
  * run (a fresh worker replaces each one). The killed worker's jobs stall and are run again by
  * the others once their lock expires. A message whose sender vanished before the final `.` is
  * not delivered (RFC 5321); one the server had taken before the sender read its 250 is (RFC
- * 1047's window, a few ms here: the send ledger is written right after the 250), and would
- * show as a mail sent twice. Recovery of a kill: until every job the killed worker held has
- * completed.
+ * 1047's window, a few ms here: the send ledger is written right after the 250): such a mail
+ * twice is shown, and told apart from any other (a bug) by when its first copy arrived.
+ * Recovery of a kill: until every job the killed worker held has completed.
  * Full run: 10 kills; --quick: 3.
  */
 export const workerKills: Scenario = {
@@ -42,6 +42,7 @@ export const workerKills: Scenario = {
       });
       log(`R2: ${load.acknowledged.size} jobs queued; killing workers while they drain`);
       const recoveries: Promise<number>[] = [];
+      const killTimes: number[] = [];
       let heldAtKills = 0;
       for (let k = 0; k < kills; k++) {
         await sleep(quick ? 1_500 : 3_000);
@@ -49,6 +50,7 @@ export const workerKills: Scenario = {
         const victim = platform.workers[i];
         if (!victim) continue;
         const name = `${hostname()}:${victim.child.pid}`;
+        killTimes.push(Date.now());
         victim.child.kill('SIGKILL');
         await victim.exited;
         const killedAt = performance.now();
@@ -78,8 +80,12 @@ export const workerKills: Scenario = {
       }
       const recovered = await Promise.all(recoveries);
       const outcome = await settle(platform, 'r2', intended, load, 180_000);
+      const inWindow = duplicatesInSmtpWindow(platform, killTimes);
       const { failures, check } = checks();
-      check(intact(outcome), `not intact: ${outcomeFigures(outcome)}`);
+      check(
+        intact({ ...outcome, mailsTwice: outcome.mailsTwice - inWindow }),
+        `not intact: ${outcomeFigures(outcome)} (${inWindow} of the mails twice in SMTP's window)`,
+      );
       check(load.gaveUp === 0, `${load.gaveUp} jobs never acknowledged`);
       check(heldAtKills > 0, 'no kill landed while the worker held a job');
       const slowest = Math.max(0, ...recovered);
@@ -91,7 +97,8 @@ export const workerKills: Scenario = {
         pass: failures.length === 0,
         failures,
         figures:
-          `${kills} kills holding ${heldAtKills} jobs; ${outcomeFigures(outcome)}; ` +
+          `${kills} kills holding ${heldAtKills} jobs; ${outcomeFigures(outcome)} ` +
+          `(in SMTP's window ${inWindow}); ` +
           `recovery p50 ${ms(percentile(recovered, 50))} max ${ms(slowest)}`,
       };
     } finally {
@@ -99,3 +106,29 @@ export const workerKills: Scenario = {
     }
   },
 };
+
+/** How long before a kill a message may have arrived and still be in SMTP's window. */
+const WINDOW_MS = 100;
+
+/**
+ * Mails delivered twice whose first copy arrived just before a kill (within WINDOW_MS): the
+ * server had the message, the killed sender had not yet written the ledger. That window is
+ * SMTP's (RFC 1047) and no sender can close it; any other mail twice is a bug.
+ */
+function duplicatesInSmtpWindow(platform: Platform, killTimes: number[]): number {
+  const first = new Map<string, number>();
+  const twice = new Set<string>();
+  for (const message of platform.sink.messages) {
+    const id = String(message.parsed.headers.get('x-errand-job-id'));
+    const seen = first.get(id);
+    if (seen === undefined) first.set(id, message.receivedAt);
+    else {
+      twice.add(id);
+      first.set(id, Math.min(seen, message.receivedAt));
+    }
+  }
+  return [...twice].filter((id) => {
+    const at = first.get(id) as number;
+    return killTimes.some((killed) => killed >= at && killed - at <= WINDOW_MS);
+  }).length;
+}

@@ -28,8 +28,11 @@ describe('SmtpSink', () => {
   });
 
   it('records the envelope and the parsed message, and saves it as .eml', async () => {
+    const before = Date.now();
     await send('ada@example.com', 'Welcome aboard');
     const [mail] = await sink.waitFor(1);
+    expect(mail?.receivedAt).toBeGreaterThanOrEqual(before);
+    expect(mail?.receivedAt).toBeLessThanOrEqual(Date.now());
     expect(mail?.envelope).toEqual({ from: 'sender@example.com', to: ['ada@example.com'] });
     expect(mail?.parsed.subject).toBe('Welcome aboard');
     expect(mail?.parsed.text?.trim()).toBe('Body for ada@example.com');

@@ -12,6 +12,8 @@ export interface ReceivedMail {
   raw: Buffer;
   /** Where the message was saved as .eml, when the sink saves. */
   file?: string;
+  /** When its final `.` arrived (epoch ms): from then on the message is the server's. */
+  receivedAt: number;
 }
 
 interface Rule {
@@ -75,6 +77,7 @@ export class SmtpSink {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
+          const receivedAt = Date.now();
           const envelope = {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
@@ -83,7 +86,7 @@ export class SmtpSink {
             await sink?.pause(envelope.to);
             // A client gone before our 250 never had the message accepted: do not deliver it.
             if (sink?.closedSessions.has(session.id)) return;
-            await sink?.record(envelope, Buffer.concat(chunks));
+            await sink?.record(envelope, Buffer.concat(chunks), receivedAt);
           };
           accept().then(() => callback(), callback);
         });
@@ -141,9 +144,13 @@ export class SmtpSink {
     return Object.assign(new Error(rule.message), { responseCode: rule.code });
   }
 
-  private async record(envelope: ReceivedMail['envelope'], raw: Buffer): Promise<void> {
+  private async record(
+    envelope: ReceivedMail['envelope'],
+    raw: Buffer,
+    receivedAt: number,
+  ): Promise<void> {
     const parsed = await simpleParser(raw);
-    const mail: ReceivedMail = { envelope, parsed, raw };
+    const mail: ReceivedMail = { envelope, parsed, raw, receivedAt };
     if (this.saveDir) {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       mail.file = join(this.saveDir, `${stamp}-${randomUUID().slice(0, 8)}.eml`);
