@@ -29,11 +29,13 @@ export const stopFleet = (fleet: AppProcess[]) =>
 export function emailQueue(redisUrl: string, prefix: string) {
   const connection = new Redis(redisUrl);
   connection.on('error', () => {}); // tests kill Redis on purpose; ioredis reconnects by itself
-  return new Queue(jobs.email.queue, {
+  const queue = new Queue(jobs.email.queue, {
     connection,
     prefix,
     defaultJobOptions: jobs.email.defaults,
   });
+  queue.on('error', () => {}); // the Queue repeats its connection's errors; same reason
+  return queue;
 }
 
 export const mail = (to: string, n: number | string) => ({
