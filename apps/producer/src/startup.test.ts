@@ -37,9 +37,15 @@ describe('producer start-up', () => {
       PRODUCER_PORT: 'eighty',
       REDIS_URL: 'http://localhost',
       REDIS_REQUIRE_DURABLE: 'maybe',
+      REDIS_COMMAND_TIMEOUT_MS: '0', // below the 50 ms a command needs at least
     });
     expect(await app.exited).toBe(1);
-    for (const name of ['PRODUCER_PORT', 'REDIS_URL', 'REDIS_REQUIRE_DURABLE']) {
+    for (const name of [
+      'PRODUCER_PORT',
+      'REDIS_URL',
+      'REDIS_REQUIRE_DURABLE',
+      'REDIS_COMMAND_TIMEOUT_MS',
+    ]) {
       expect(app.output()).toContain(`- ${name}:`);
     }
     expect(app.output()).not.toMatch(/\n\s+at /); // a message, not a stack trace

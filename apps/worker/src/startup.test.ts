@@ -19,6 +19,7 @@ describe('worker start-up and queue selection', () => {
       IMAGE_TIMEOUT_MS: 'soon',
       ANALYTICS_DEDUPE_WINDOW_HOURS: '0',
       ANALYTICS_TOP_PROPERTIES: 'plan,{evil}',
+      WORKER_LIVENESS_GRACE_MS: '-1',
     });
     expect(await app.exited).toBe(1);
     const output = app.output();
@@ -28,6 +29,7 @@ describe('worker start-up and queue selection', () => {
     expect(output).toContain('- IMAGE_TIMEOUT_MS:');
     expect(output).toContain('- ANALYTICS_DEDUPE_WINDOW_HOURS:');
     expect(output).toContain('- ANALYTICS_TOP_PROPERTIES.1:');
+    expect(output).toContain('- WORKER_LIVENESS_GRACE_MS:');
     expect(output).not.toMatch(/\n\s+at /);
   });
 
