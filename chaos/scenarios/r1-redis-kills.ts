@@ -1,22 +1,26 @@
 import { enqueueAll, mixedJobs } from '../load.ts';
 import { intact, outcomeFigures, settle } from '../outcome.ts';
-import { Platform } from '../platform.ts';
+import { CRASH_SAFE_FSYNC, Platform } from '../platform.ts';
 import { checks, ms, percentile, type Scenario, sleep } from '../scenario.ts';
 
 const KEEP_COMPLETED = { COMPLETED_RETENTION_COUNT: '10000000' };
 
 /**
- * R1: `kill -9` Redis several times during a mixed run (analytics + email) and restart it from
- * the same AOF. Every acknowledged job must be processed once: no job lost, no mail sent
- * twice, no event counted twice. Recovery: from Redis back up to the next 202.
+ * R1: `kill -9` Redis (`appendfsync always`) several times during a mixed run (analytics + email)
+ * and restart it from the same AOF. Every acknowledged job must be processed once: no job lost, no
+ * mail sent twice, no event counted twice. Recovery: from Redis back up to the next 202.
  */
 export const redisKills: Scenario = {
   id: 'R1',
-  title: 'kill -9 Redis during a mixed run, restart from the same AOF',
+  title: 'kill -9 Redis (appendfsync always) during a mixed run, restart from the same AOF',
   async run({ quick, log }) {
     const count = quick ? 4_000 : 50_000;
     const kills = quick ? 2 : 5;
-    const platform = await Platform.start('r1', { workers: 3, workerEnv: KEEP_COMPLETED });
+    const platform = await Platform.start('r1', {
+      workers: 3,
+      workerEnv: KEEP_COMPLETED,
+      appendfsync: CRASH_SAFE_FSYNC,
+    });
     try {
       const intended = mixedJobs('r1', count);
       const recoveries: number[] = [];

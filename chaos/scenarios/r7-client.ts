@@ -2,7 +2,7 @@ import { createClient } from '@errand/client';
 import type { JobType } from '@errand/contract';
 import { type Intended, type LoadResult, mixedJobs } from '../load.ts';
 import { intact, outcomeFigures, settle } from '../outcome.ts';
-import { Platform } from '../platform.ts';
+import { CRASH_SAFE_FSYNC, Platform } from '../platform.ts';
 import { checks, type Scenario, sleep } from '../scenario.ts';
 
 const KEEP_COMPLETED = { COMPLETED_RETENTION_COUNT: '10000000' };
@@ -22,22 +22,26 @@ async function restartProducer(platform: Platform, signal: NodeJS.Signals) {
 }
 
 /**
- * R7: the typed client (libs/client) as a caller uses it: 2,000 jobs (quick: 500), 16 at a
- * time, each `enqueue` with an Idempotency-Key of its own and retries generous enough to ride
- * out a few seconds (40 tries, at most 1 s apart), while the producer is killed (SIGKILL),
- * Redis is killed (kill -9, restarted from its AOF) and the producer is stopped (SIGTERM),
- * each producer started again on the same port. Promises: no call fails to its caller; every
- * intended job exists exactly once: the id each call returned is a job in Redis, the ids are
- * distinct, and the queues hold as many jobs as were intended (none twice under another id);
- * each job's effect happens once (`settle`). A "replayed" answer is a retry that found the
- * job an earlier try added: counted, and fine.
+ * R7: the typed client (libs/client) as a caller uses it: 2,000 jobs (quick: 500), 16 at a time,
+ * each `enqueue` with an Idempotency-Key of its own and retries generous enough to ride out a few
+ * seconds (40 tries, at most 1 s apart), while the producer is killed (SIGKILL), Redis is killed
+ * (kill -9, restarted from its AOF; `appendfsync always`, as in R1) and the producer is stopped
+ * (SIGTERM), each producer started again on the same port. Promises: no call fails to its caller;
+ * every intended job exists exactly once: the id each call returned is a job in Redis, the ids are
+ * distinct, and the queues hold as many jobs as were intended (none twice under another id); each
+ * job's effect happens once (`settle`). A "replayed" answer is a retry that found the job an
+ * earlier try added: counted, and fine.
  */
 export const clientRetries: Scenario = {
   id: 'R7',
   title: 'the typed client rides out producer and Redis restarts: every job exactly once',
   async run({ quick, log }) {
     const count = quick ? 500 : 2_000;
-    const platform = await Platform.start('r7', { workers: 2, workerEnv: KEEP_COMPLETED });
+    const platform = await Platform.start('r7', {
+      workers: 2,
+      workerEnv: KEEP_COMPLETED,
+      appendfsync: CRASH_SAFE_FSYNC,
+    });
     try {
       const client = createClient({
         baseUrl: platform.api,
