@@ -9,6 +9,15 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ADD,
+  add,
+  type Call,
+  MAIL,
+  notFound,
+  refused,
+  type Who,
+} from '../test/board-input.cases.ts';
+import {
   type DashboardProcess,
   type Login,
   logIn,
@@ -17,7 +26,6 @@ import {
   startDashboard,
   testUsers,
 } from '../test/dashboard.testkit.ts';
-import { ADD, add, type Call, MAIL, notFound, refused, type Who } from './board-input.cases.ts';
 
 const PREFIX = 'bad';
 let redis: TestRedis;

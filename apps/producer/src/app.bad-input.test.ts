@@ -2,9 +2,9 @@ import { jobTypes } from '@errand/contract';
 import type { Queues } from '@errand/queues';
 import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { badCases as enqueueCases } from './app.bad-input.cases.ts';
-import { scheduleCases } from './app.bad-input.schedules.cases.ts';
-import { startProducer } from './app.testkit.ts';
+import { badCases as enqueueCases } from '../test/app.bad-input.cases.ts';
+import { scheduleCases } from '../test/app.bad-input.schedules.cases.ts';
+import { startProducer } from '../test/app.testkit.ts';
 
 const KEY = 'battery-key-0123456789abcdef';
 const badCases = [...enqueueCases, ...scheduleCases];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProducer } from './app.testkit.ts';
+import { startProducer } from '../test/app.testkit.ts';
 
 const SECRETS = {
   writer: 'writer-secret-0123456789',

@@ -1,7 +1,7 @@
 import { eventually, request } from '@errand/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProducer } from './app.testkit.ts';
+import { startProducer } from '../test/app.testkit.ts';
 
 const mail = { to: 'a@example.com', subject: 'Hi', text: 'x' };
 

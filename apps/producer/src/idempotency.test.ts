@@ -1,6 +1,6 @@
 import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProducer } from './app.testkit.ts';
+import { startProducer } from '../test/app.testkit.ts';
 import { claimKey, IDEMPOTENCY_LEASE_MS } from './idempotency.ts';
 
 /** Idempotency-Key: a retried request gets the same job, never a second one. */

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { REPO_ROOT, request } from '@errand/testing';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProducer } from './app.testkit.ts';
+import { startProducer } from '../test/app.testkit.ts';
 import { routes } from './app.ts';
 
 /** The OpenAPI document the producer serves: valid 3.1, and it lists every route of the app. */

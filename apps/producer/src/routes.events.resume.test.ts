@@ -1,8 +1,8 @@
 import { eventually, request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProducer } from './app.testkit.ts';
+import { startProducer } from '../test/app.testkit.ts';
+import { openStream, type SseEvent, scriptedWorker } from '../test/job-events.testkit.ts';
 import { compareIds } from './job-event-log.ts';
-import { openStream, type SseEvent, scriptedWorker } from './job-events.testkit.ts';
 
 const U64 = '18446744073709551615';
 

@@ -1,8 +1,8 @@
 import { eventually, request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProducer } from './app.testkit.ts';
+import { startProducer } from '../test/app.testkit.ts';
+import { openStream, scriptedWorker } from '../test/job-events.testkit.ts';
 import { compareIds } from './job-event-log.ts';
-import { openStream, scriptedWorker } from './job-events.testkit.ts';
 
 /** GET /v1/jobs/{type}/{id}/events against a real Redis and a real BullMQ Worker. */
 describe('job events (SSE)', () => {

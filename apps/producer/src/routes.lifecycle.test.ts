@@ -3,7 +3,7 @@ import { eventually, request } from '@errand/testing';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProducer } from './app.testkit.ts';
+import { startProducer } from '../test/app.testkit.ts';
 
 const email = (n: number | string) => ({ to: `u${n}@example.com`, subject: `S ${n}`, text: 'x' });
 

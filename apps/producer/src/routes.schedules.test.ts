@@ -2,7 +2,7 @@ import { createClient, ErrandApiError } from '@errand/client';
 import type { ScheduleInput } from '@errand/contract';
 import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProducer } from './app.testkit.ts';
+import { startProducer } from '../test/app.testkit.ts';
 
 const ADMIN = 'schedules-admin-key-0123456789';
 const READER = 'schedules-reader-key-012345678';

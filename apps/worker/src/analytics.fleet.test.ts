@@ -14,7 +14,7 @@ import {
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFleet, stopFleet } from './fleet.testkit.ts';
+import { startFleet, stopFleet } from '../test/fleet.testkit.ts';
 
 type Event = AnalyticsPayload['events'][number];
 

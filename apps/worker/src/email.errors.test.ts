@@ -15,7 +15,7 @@ import {
   mail,
   startFleet,
   stopFleet,
-} from './fleet.testkit.ts';
+} from '../test/fleet.testkit.ts';
 
 /** How the email processor answers each kind of SMTP failure, through a real worker process. */
 describe('email failures', () => {

@@ -14,7 +14,7 @@ import {
   mail,
   startFleet,
   stopFleet,
-} from './fleet.testkit.ts';
+} from '../test/fleet.testkit.ts';
 
 /** Workers that die or are told to stop: no job is lost, and no message goes out twice. */
 describe('worker crash and shutdown', () => {

@@ -8,7 +8,7 @@ import {
   mail,
   startFleet,
   stopFleet,
-} from './fleet.testkit.ts';
+} from '../test/fleet.testkit.ts';
 
 /** Several worker processes on one queue: each job runs once, and the rate limit is global. */
 describe('a fleet of worker processes', () => {

@@ -8,7 +8,7 @@ import {
   mail,
   startFleet,
   stopFleet,
-} from './fleet.testkit.ts';
+} from '../test/fleet.testkit.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -16,7 +16,7 @@ import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FleetWorker, startFleet, stopFleet } from './fleet.testkit.ts';
+import { type FleetWorker, startFleet, stopFleet } from '../test/fleet.testkit.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const maintenance = { type: 'analytics-maintenance' as const, data: {} };

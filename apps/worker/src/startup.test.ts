@@ -1,7 +1,7 @@
 import { startApp, startTestRedis, type TestRedis } from '@errand/testing';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emailQueue, mail, startFleet, stopFleet } from './fleet.testkit.ts';
+import { emailQueue, mail, startFleet, stopFleet } from '../test/fleet.testkit.ts';
 
 describe('worker start-up and queue selection', () => {
   let redis: TestRedis;

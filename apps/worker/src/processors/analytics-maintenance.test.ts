@@ -2,7 +2,7 @@ import { DEFAULT_DEDUPE_WINDOW_S, namesKey } from '@errand/analytics';
 import { startTestRedis, type TestRedis } from '@errand/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { testContext } from '../processor.testkit.ts';
+import { testContext } from '../../test/processor.testkit.ts';
 import { makeAnalyticsMaintenanceProcessor } from './analytics-maintenance.ts';
 
 const DAY_S = 86_400;

@@ -4,7 +4,7 @@ import { closeQueues, openQueues, type Queues } from '@errand/queues';
 import { startTestRedis, type TestRedis } from '@errand/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testContext } from '../processor.testkit.ts';
+import { testContext } from '../../test/processor.testkit.ts';
 import { makeDigestProcessor, yesterdayIn } from './digest.ts';
 
 type Event = AnalyticsPayload['events'][number];

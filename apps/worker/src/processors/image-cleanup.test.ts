@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStorage } from '@errand/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testContext } from '../processor.testkit.ts';
+import { testContext } from '../../test/processor.testkit.ts';
 import { PermanentError } from '../processor.ts';
 import { makeImageCleanupProcessor } from './image-cleanup.ts';
 

@@ -7,7 +7,7 @@ import type { ImagePayload } from '@errand/contract';
 import { LocalStorage } from '@errand/storage';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testContext } from '../processor.testkit.ts';
+import { testContext } from '../../test/processor.testkit.ts';
 import { PermanentError } from '../processor.ts';
 import { type ImageDeps, makeImageProcessor } from './image.ts';
 

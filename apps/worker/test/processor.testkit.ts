@@ -1,5 +1,5 @@
 import { createLogger } from '@errand/observability';
-import type { JobContext } from './processor.ts';
+import type { JobContext } from '../src/processor.ts';
 
 /** A context for calling a processor directly in a test: silent logger, live signal. */
 export const testContext = (id = '1', attempt = 1): JobContext => ({

@@ -7,10 +7,10 @@ import { closeQueues, makeSchedules, openQueues, type Queues } from '@errand/que
 import { createRedis } from '@errand/redis';
 import { baseUrl, startTestRedis, type TestRedis } from '@errand/testing';
 import type { Redis } from 'ioredis';
-import { apiKeysVar } from './api-keys.ts';
-import { buildApp } from './app.ts';
-import { type Deps, producerMetrics } from './deps.ts';
-import { makeJobEvents } from './job-events.ts';
+import { apiKeysVar } from '../src/api-keys.ts';
+import { buildApp } from '../src/app.ts';
+import { type Deps, producerMetrics } from '../src/deps.ts';
+import { makeJobEvents } from '../src/job-events.ts';
 
 export interface TestProducerOptions {
   bodyLimitBytes?: number;
