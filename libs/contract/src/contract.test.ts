@@ -1,7 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO_ROOT } from '@errand/testing';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { z } from 'zod';
 import { analyticsPayload } from './analytics.ts';
-import { isJobType, jobs, jobTypes } from './catalog.ts';
+import { envNameOf, isJobType, jobs, jobTypes } from './catalog.ts';
 import { emailPayload } from './email.ts';
 import { imagePayload } from './image.ts';
 
@@ -99,30 +103,29 @@ describe('analytics payload', () => {
 
 describe('job catalog', () => {
   it('knows its own job types and nothing inherited from Object', () => {
-    expect(isJobType('email')).toBe(true);
-    expect(jobTypes).toEqual([
-      'email',
-      'image',
-      'analytics',
-      'digest',
-      'image-cleanup',
-      'analytics-maintenance',
-    ]);
+    expect(jobTypes).toEqual(Object.keys(jobs));
+    for (const type of jobTypes) expect(isJobType(type)).toBe(true);
     for (const name of ['__proto__', 'toString', 'constructor', 'hasOwnProperty', 'sms']) {
       expect(isJobType(name)).toBe(false);
     }
   });
 
-  it("lets the public API enqueue only the public types; the built-in schedules' types need admin", () => {
-    const scopes = Object.fromEntries(jobTypes.map((type) => [type, jobs[type].enqueueScope]));
-    expect(scopes).toEqual({
-      email: 'enqueue',
-      image: 'enqueue',
-      analytics: 'enqueue',
-      digest: 'admin',
-      'image-cleanup': 'admin',
-      'analytics-maintenance': 'admin',
-    });
+  it('needs admin for the types the built-in schedules run, and only for those', async () => {
+    const file = parse(await readFile(join(REPO_ROOT, 'config', 'schedules.yaml'), 'utf8'));
+    const scheduled = new Set(file.schedules.map((s: { job: { type: string } }) => s.job.type));
+    expect(scheduled.size).toBeGreaterThan(0);
+    for (const type of jobTypes) {
+      expect(jobs[type].enqueueScope, type).toBe(scheduled.has(type) ? 'admin' : 'enqueue');
+    }
+    expect(jobTypes.filter((type) => jobs[type].enqueueScope === 'enqueue').length).toBeGreaterThan(
+      0,
+    );
+  });
+
+  it('gives each type its own queue and its own environment names', () => {
+    const names = jobTypes.map(envNameOf);
+    expect(new Set(names).size).toBe(jobTypes.length);
+    for (const name of names) expect(name).toMatch(/^[A-Z][A-Z0-9_]*$/);
   });
 
   it.each(jobTypes)('%s has settings a worker can run with', (type) => {
