@@ -3,11 +3,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { jobTypes } from '@errand/contract';
+import { isJobId, RESERVED_JOB_IDS } from '@errand/queues';
 import { REPO_ROOT, request } from '@errand/testing';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProducer } from '../test/app.testkit.ts';
 import { routes } from './app.ts';
+import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_TTL_S } from './idempotency.ts';
+import { CANCELLABLE } from './routes/jobs.cancel.ts';
 
 /** The OpenAPI document the producer serves: valid 3.1, and it lists every route of the app. */
 describe('OpenAPI document and docs', () => {
@@ -95,9 +99,11 @@ describe('OpenAPI document and docs', () => {
     const schemas = body.components.schemas;
     expect(Object.keys(schemas)).toEqual(
       expect.arrayContaining([
-        'EmailPayload',
-        'ImagePayload',
-        'AnalyticsPayload',
+        ...jobTypes.map((type) =>
+          type
+            .replace(/(^|-)([a-z])/g, (_, _dash, c: string) => `${c.toUpperCase()}`)
+            .concat('Payload'),
+        ),
         'Problem',
         'JobView',
         'AnalyticsReport',
@@ -106,6 +112,25 @@ describe('OpenAPI document and docs', () => {
     );
     expect(schemas.EmailPayload.additionalProperties).toBe(false);
     expect(schemas.EnqueueRequest.properties.attempts).toMatchObject({ minimum: 1, maximum: 100 });
+  });
+
+  it('states what the code does: job ids, idempotency times, what can be cancelled', async () => {
+    const { body } = await request(`${producer.api}/openapi.json`);
+    const job = body.paths['/v1/jobs/{type}/{id}'];
+    const idParam = job.get.parameters.find((p: { name: string }) => p.name === 'id');
+    const pattern = new RegExp(idParam.schema.pattern);
+    const ids = ['1', 'a.b-c_d', 'repeat:daily:1795586400000', 'a:b', 'a b', '', 'x'.repeat(161)];
+    for (const id of [...ids, ...RESERVED_JOB_IDS]) {
+      const documented = pattern.test(id) && id.length <= idParam.schema.maxLength;
+      // The one thing a pattern cannot say, the reserved key names, the description lists.
+      const named = RESERVED_JOB_IDS.has(id) && idParam.description.includes(id);
+      expect(documented && !named, JSON.stringify(id)).toBe(isJobId(id));
+    }
+    const post = body.paths['/v1/jobs/{type}'].post;
+    const key = post.parameters.find((p: { name: string }) => p.name === 'idempotency-key');
+    expect(key.description).toContain(`within ${IDEMPOTENCY_TTL_S / 3600} h`);
+    expect(key.description).toContain(`for ${IDEMPOTENCY_LEASE_MS / 1000} s`);
+    for (const state of CANCELLABLE) expect(job.delete.summary).toContain(state);
   });
 
   it('renders the document at /docs, with its assets served locally', async () => {

@@ -13,15 +13,19 @@ import {
   MAX_BUCKETS,
   problemDocument,
   queueStatus,
+  SCHEDULE_HISTORY_LENGTH,
   scheduleBody,
   scheduleDetail,
   scheduleId,
   scheduleView,
 } from '@errand/contract';
 import { problems } from '@errand/http';
+import { JOB_ID_PATTERN, MAX_JOB_ID_LENGTH, RESERVED_JOB_IDS } from '@errand/queues';
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject } from 'zod-openapi';
+import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_TTL_S } from './idempotency.ts';
 import { STREAM_ID } from './job-event-log.ts';
+import { CANCELLABLE } from './routes/jobs.cancel.ts';
 
 /**
  * The OpenAPI 3.1 document of the enqueue API, generated from the same zod schemas that
@@ -41,8 +45,11 @@ const internalNote = `The internal types (${internal.join(', ')}) need the \`adm
 const type = z.enum(jobTypes).meta({ description: 'Job type' });
 const id = z
   .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,160}$/)
-  .meta({ description: 'Job id' });
+  .max(MAX_JOB_ID_LENGTH)
+  .regex(JOB_ID_PATTERN)
+  .meta({
+    description: `Job id; not one of the queue's own key names (${[...RESERVED_JOB_IDS].filter(Boolean).join(', ')})`,
+  });
 const typePath = z.object({ type });
 const jobPath = z.object({ type, id });
 const idempotencyHeader = z.object({
@@ -53,9 +60,9 @@ const idempotencyHeader = z.object({
     .optional()
     .meta({
       description:
-        'Same key and body within 48 h of the jobs being added: the same job (200), not a second one. ' +
+        `Same key and body within ${IDEMPOTENCY_TTL_S / 3600} h of the jobs being added: the same job (200), not a second one. ` +
         'A key whose request added nothing is free: the same body adds the job; another body gets 409 ' +
-        'for 10 s (the first might still be running), then counts as a new request.',
+        `for ${IDEMPOTENCY_LEASE_MS / 1000} s (the first might still be running), then counts as a new request.`,
     }),
 });
 
@@ -105,6 +112,7 @@ const scheduleRun = json(
     .object({ schedule: z.string(), type: z.enum(jobTypes), jobId: z.string() })
     .meta({ id: 'ScheduleRunNow' }),
 );
+const orList = (words: Iterable<string>) => [...words].join(', ').replace(/, ([^,]+)$/, ' or $1');
 const fromFile = 'A schedule of the schedules file answers 409: change the file instead.';
 
 export function openApiDocument() {
@@ -151,10 +159,15 @@ export function openApiDocument() {
           requestParams: { path: jobPath },
           responses: { 200: { description: 'The job', ...json(jobView) }, ...errors(404) },
         }),
-        delete: op('cancelJob', 'Cancel a waiting or delayed job', 'admin', {
-          requestParams: { path: jobPath },
-          responses: { 200: { description: 'Cancelled', ...enqueued }, ...errors(404, 409) },
-        }),
+        delete: op(
+          'cancelJob',
+          `Cancel a job that has not started (${orList(CANCELLABLE)})`,
+          'admin',
+          {
+            requestParams: { path: jobPath },
+            responses: { 200: { description: 'Cancelled', ...enqueued }, ...errors(404, 409) },
+          },
+        ),
       },
       '/v1/jobs/{type}/{id}/events': {
         get: op('streamJobEvents', 'Server-Sent Events of a job until it finishes', 'read', {
@@ -219,10 +232,15 @@ export function openApiDocument() {
         }),
       },
       '/v1/schedules/{id}': {
-        get: op('getSchedule', 'One schedule, with its last 20 runs', 'read', {
-          requestParams: { path: schedulePath },
-          responses: { 200: { description: 'The schedule', ...detail }, ...errors(400, 404) },
-        }),
+        get: op(
+          'getSchedule',
+          `One schedule, with its last ${SCHEDULE_HISTORY_LENGTH} runs`,
+          'read',
+          {
+            requestParams: { path: schedulePath },
+            responses: { 200: { description: 'The schedule', ...detail }, ...errors(400, 404) },
+          },
+        ),
         put: op('putSchedule', 'Create or replace a schedule', 'admin', {
           description: `The job data is checked against its job type now. The same body again changes nothing (200). ${fromFile}`,
           requestParams: { path: schedulePath },

@@ -219,7 +219,7 @@ export function createClient(options: ClientOptions) {
       }
     },
 
-    /** Cancel a waiting or delayed job; a running or finished one is a 409 `conflict`. */
+    /** Cancel a job that has not started (waiting, delayed or prioritized); a running or finished one is a 409 `conflict`. */
     async cancel(type: JobType, id: string, opts: CallOptions = {}): Promise<void> {
       await send({ method: 'DELETE', path: path(type, id), repeatable: true, signal: opts.signal });
     },

@@ -174,7 +174,14 @@ export const scheduleView = z
   .meta({ id: 'Schedule' });
 export type ScheduleView = z.output<typeof scheduleView>;
 
+/** The last runs kept per schedule, and shown by GET /v1/schedules/{id}. */
+export const SCHEDULE_HISTORY_LENGTH = 20;
+
 export const scheduleDetail = scheduleView
-  .extend({ history: z.array(scheduleRun).meta({ description: 'The last 20 runs, newest first' }) })
+  .extend({
+    history: z
+      .array(scheduleRun)
+      .meta({ description: `The last ${SCHEDULE_HISTORY_LENGTH} runs, newest first` }),
+  })
   .meta({ id: 'ScheduleDetail' });
 export type ScheduleDetail = z.output<typeof scheduleDetail>;

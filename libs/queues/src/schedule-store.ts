@@ -1,4 +1,4 @@
-import type { ScheduleBody, ScheduleRun } from '@errand/contract';
+import { SCHEDULE_HISTORY_LENGTH, type ScheduleBody, type ScheduleRun } from '@errand/contract';
 import type { Redis } from 'ioredis';
 
 /** Where a schedule was written: the schedules file or the API. Neither touches the other's. */
@@ -15,9 +15,6 @@ export interface ScheduleRecord {
   createdAt: string;
   updatedAt: string;
 }
-
-/** The last runs kept per schedule. */
-export const HISTORY_LENGTH = 20;
 
 /**
  * Redis layout of schedules, under the queue prefix:
@@ -56,15 +53,15 @@ export function makeScheduleStore(redis: Redis, prefix: string) {
     async delete(id: string): Promise<void> {
       await redis.multi().hdel(keys.records, id).del(keys.runs(id), keys.running(id)).exec();
     },
-    /** Note one run (newest first), keeping the last 20. */
+    /** Note one run (newest first), keeping the last SCHEDULE_HISTORY_LENGTH. */
     async recordRun(id: string, run: ScheduleRun): Promise<void> {
       await redis
         .multi()
         .lpush(keys.runs(id), JSON.stringify(run))
-        .ltrim(keys.runs(id), 0, HISTORY_LENGTH - 1)
+        .ltrim(keys.runs(id), 0, SCHEDULE_HISTORY_LENGTH - 1)
         .exec();
     },
-    async history(id: string, count = HISTORY_LENGTH): Promise<ScheduleRun[]> {
+    async history(id: string, count = SCHEDULE_HISTORY_LENGTH): Promise<ScheduleRun[]> {
       const runs = await redis.lrange(keys.runs(id), 0, count - 1);
       return runs.map((json) => JSON.parse(json) as ScheduleRun);
     },

@@ -4,7 +4,8 @@ import type { Deps } from '../deps.ts';
 import { jobIdOf, jobTypeOf } from '../job-type.ts';
 import { withRedis } from '../redis-errors.ts';
 
-const CANCELLABLE = new Set(['waiting', 'delayed', 'prioritized']);
+/** The states a job can be cancelled in: it has not started. */
+export const CANCELLABLE: ReadonlySet<string> = new Set(['waiting', 'delayed', 'prioritized']);
 
 /** DELETE /v1/jobs/{type}/{id}: cancel a job that has not started; 409 once it has. */
 export const cancelJob =
@@ -18,7 +19,7 @@ export const cancelJob =
     if (!CANCELLABLE.has(state)) {
       throw new HttpProblem(
         'conflict',
-        `Job ${id} is ${state}; only waiting or delayed jobs can be cancelled.`,
+        `Job ${id} is ${state}; only ${[...CANCELLABLE].join(', ')} jobs can be cancelled.`,
       );
     }
     // remove() refuses a job a worker locked in the meantime: that is the same conflict.
