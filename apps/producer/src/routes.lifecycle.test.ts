@@ -44,11 +44,13 @@ describe('job lifecycle endpoints', () => {
     await producer.queues.email.drain(true);
   });
 
-  it('cancels waiting and delayed jobs; a cancelled job is gone', async () => {
+  it('cancels waiting, delayed and prioritized jobs; a cancelled job is gone', async () => {
     const now = await post('/v1/jobs/email', { data: email('c1') });
     const later = await post('/v1/jobs/email', { data: email('c2'), delay: 60_000 });
+    const urgent = await post('/v1/jobs/email', { data: email('c3'), priority: 1 });
     expect(later.body.state).toBe('delayed');
-    for (const id of [now.body.id, later.body.id]) {
+    expect(urgent.body.state).toBe('prioritized');
+    for (const id of [now.body.id, later.body.id, urgent.body.id]) {
       const cancelled = await request(`${api}/v1/jobs/email/${id}`, { method: 'DELETE' });
       expect(cancelled).toMatchObject({ status: 200, body: { id, state: 'cancelled' } });
       expect((await request(`${api}/v1/jobs/email/${id}`)).status).toBe(404);
