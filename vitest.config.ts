@@ -7,6 +7,7 @@ export default defineConfig({
       'libs/*/src/**/*.test.ts',
       'scripts/**/*.test.ts',
       'deploy/**/*.test.ts',
+      'docs/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,

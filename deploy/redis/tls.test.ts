@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 /**
- * TLS as the README says to turn it on: the shipped configuration plus a TLS port, the apps
+ * TLS as docs/deploying.md says to turn it on: the shipped configuration plus a TLS port, the apps
  * on `rediss://`, trusting the certificate's authority through NODE_EXTRA_CA_CERTS.
  */
 

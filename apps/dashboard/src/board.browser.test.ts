@@ -36,7 +36,7 @@ import {
  * Content-Security-Policy violation may happen.
  *
  * Writes `test-artifacts/dashboard-queue.png` (repo root) each run, and `docs/dashboard.png`
- * (the README's picture) when UPDATE_SCREENSHOT=1.
+ * (the picture of docs/operating.md) when UPDATE_SCREENSHOT=1.
  */
 /** Where `name` is on the PATH, or undefined. */
 function onPath(name: string): string | undefined {

@@ -20,7 +20,7 @@ const admin = (action: string): Permission => ({ role: 'admin', action });
  * viewer reads; operator retries, promotes, cleans, pauses, resumes and runs a schedule
  * now; admin empties, obliterates, edits jobs and queue settings, and adds or removes
  * jobs and schedulers by hand (schedules are better changed through the API or the file,
- * which keep their records: see the README).
+ * which keep their records: see docs/schedules.md).
  */
 export const permissions: Record<string, Permission> = {
   'get /api/redis/stats': read,
