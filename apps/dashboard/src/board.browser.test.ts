@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobs, jobTypes } from '@errand/contract';
 import { freePort } from '@errand/devservers';
+import { PROBLEM_BASE } from '@errand/http';
 import { closeQueues, openQueues, type Queues } from '@errand/queues';
 import {
   type AppProcess,
@@ -26,6 +28,7 @@ import {
   type TestUser,
   testUsers,
 } from '../test/dashboard.testkit.ts';
+import { dashboardProblems } from './problems.ts';
 
 /**
  * The dashboard in a real browser: headless Chromium (Debian's `/usr/bin/chromium`, or the
@@ -324,7 +327,7 @@ describe('the dashboard in Chromium', () => {
           headers: { cookie, origin: url, ...(token ? { 'x-csrf-token': token } : {}) },
         });
         expect(response.status).toBe(403);
-        expect(((await response.json()) as { error: string }).error).toBe('csrf');
+        expect(await response.json()).toMatchObject({ type: `${PROBLEM_BASE}csrf`, status: 403 });
       }
       expect(await broken.getState()).toBe('failed');
       expect(served.get('/broken.png')).toBe(1);
@@ -345,6 +348,30 @@ describe('the dashboard in Chromium', () => {
       }
 
       await logOutWithBar(page);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows the dashboard’s own refusals as Bull Board shows its errors', async () => {
+    const { context, page } = await openPage();
+    try {
+      await logInWithForm(page, testUsers.operator);
+      await page.getByRole('complementary').getByRole('link', { name: QUEUE, exact: true }).click();
+      await statusTab(page, 'failed').click();
+      await jobLink(page, broken).waitFor();
+
+      // The session's token changes under the page: its next action fails the CSRF check.
+      const id = (await sessionCookie(context)).split('=')[1] ?? '';
+      const hash = createHash('sha256').update(id).digest('base64url');
+      await connection.hset(`${PREFIX}:dashboard:session:${hash}`, 'csrf', 'x'.repeat(43));
+      const card = page.locator('[class^="card-"]').filter({ has: jobLink(page, broken) });
+      await card.locator('button:has(svg.lucide-refresh-cw)').click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+      await page.getByText(dashboardProblems.csrf.title).waitFor();
+      await page.getByText('the CSRF token does not match the session').waitFor();
+      expect(await broken.getState()).toBe('failed');
+      expect(served.get('/broken.png')).toBe(1);
     } finally {
       await context.close();
     }
