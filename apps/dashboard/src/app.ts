@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { opsRouter } from '@errand/http';
 import type { Logger, Metrics } from '@errand/observability';
 import type { Queues } from '@errand/queues';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { type Audit, auditRequests, auditRoute } from './audit.ts';
 import { authenticate } from './auth/authenticate.ts';
@@ -14,6 +14,7 @@ import type { Sessions } from './auth/sessions.ts';
 import type { Directory } from './auth/users.ts';
 import { boardRouter } from './board.ts';
 import type { DashboardEnv } from './env.ts';
+import { dashboardErrors, dashboardProblem, notFound } from './problems.ts';
 
 export interface DashboardDeps {
   env: DashboardEnv;
@@ -59,7 +60,8 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
  * 1. health and metrics (no login: Prometheus scrapes them), our static assets, the login;
  * 2. authentication (session cookie, or a trusted proxy's user header);
  * 3. the audit of anything that changes state, then the CSRF check;
- * 4. logout, the audit log, and Bull Board behind its permission table.
+ * 4. logout, the audit log, and Bull Board behind its permission table;
+ * 5. a 404 for what nobody serves; every error of ours answered as problem+json.
  */
 export function dashboardApp(deps: DashboardDeps): Express {
   const { env, logger } = deps;
@@ -70,11 +72,11 @@ export function dashboardApp(deps: DashboardDeps): Express {
   const csrf: RequestHandler = (req, res, next) => {
     const caller = callerOf(res);
     const problem = changesState(req) && caller ? csrfProblem(req, caller.session.csrf) : undefined;
-    if (problem) res.status(403).json({ error: 'csrf', message: problem });
-    else next();
+    if (problem) throw dashboardProblem('csrf', problem);
+    next();
   };
 
-  const app = express()
+  return express()
     .disable('x-powered-by')
     .set('trust proxy', proxies.length > 0 ? proxies : false)
     .use(securityHeaders)
@@ -97,22 +99,7 @@ export function dashboardApp(deps: DashboardDeps): Express {
     .use(csrf)
     .post('/logout', logout({ sessions: deps.sessions, secureCookies }))
     .get('/audit', auditRoute(deps.audit))
-    .use(boardRouter(deps.queues, logger, { trustProxy: proxies.length > 0 ? proxies : false }));
-  app.use(((error, req, res, _next) => {
-    const status = typeof error?.status === 'number' && error.status < 500 ? error.status : 0;
-    if (status) {
-      res.status(status).json({ error: error.type ?? 'bad-request', message: error.message });
-      return;
-    }
-    const unavailable = deps.redis.status !== 'ready';
-    logger.error({ err: error, path: req.path.slice(0, 200) }, 'dashboard: request failed');
-    res
-      .status(unavailable ? 503 : 500)
-      .json(
-        unavailable
-          ? { error: 'redis-unavailable', message: 'Redis is unavailable; try again shortly' }
-          : { error: 'internal', message: 'internal error' },
-      );
-  }) satisfies ErrorRequestHandler);
-  return app;
+    .use(boardRouter(deps.queues, logger, { trustProxy: proxies.length > 0 ? proxies : false }))
+    .use(notFound)
+    .use(dashboardErrors(deps.redis, logger));
 }

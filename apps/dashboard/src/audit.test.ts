@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
+import { PROBLEM_BASE } from '@errand/http';
 import { createLogger } from '@errand/observability';
 import { eventually, startTestRedis, type TestRedis } from '@errand/testing';
 import { Redis } from 'ioredis';
@@ -47,8 +48,10 @@ describe('CSRF', () => {
     for (const [name, headers] of cases) {
       const response = await pause(operator, headers);
       got.push([name, headers, response.status]);
-      if (response.status === 403)
-        expect(((await response.json()) as { error: string }).error).toBe('csrf');
+      if (response.status === 403) {
+        expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(await response.json()).toMatchObject({ type: `${PROBLEM_BASE}csrf`, status: 403 });
+      }
     }
     expect(got).toEqual(cases);
   });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { callerOf } from './auth/caller.ts';
 import { changesState } from './auth/csrf.ts';
 import { allows } from './auth/roles.ts';
+import { dashboardProblem } from './problems.ts';
 
 export interface AuditEntry {
   at: string;
@@ -100,15 +101,13 @@ export function auditRoute(audit: Audit): RequestHandler {
   return async (req, res) => {
     const caller = callerOf(res);
     if (!caller || !allows(caller.user.role, 'admin')) {
-      res.status(403).json({ error: 'forbidden', message: 'the audit log is for admins' });
-      return;
+      throw dashboardProblem('forbidden', 'the audit log is for admins');
     }
     const limit = Limit.safeParse(
       typeof req.query.limit === 'string' ? req.query.limit : undefined,
     );
     if (!limit.success || (req.query.limit !== undefined && typeof req.query.limit !== 'string')) {
-      res.status(400).json({ error: 'invalid-parameter', message: 'limit: expected 1 to 1000' });
-      return;
+      throw dashboardProblem('invalid-parameter', 'limit: expected 1 to 1000');
     }
     res.json({ entries: await audit.latest(limit.data) });
   };

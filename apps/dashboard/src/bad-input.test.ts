@@ -1,4 +1,5 @@
-import { startTestRedis, type TestRedis } from '@errand/testing';
+import { PROBLEM_BASE } from '@errand/http';
+import { eventually, startTestRedis, type TestRedis } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DashboardProcess,
@@ -9,6 +10,7 @@ import {
   startDashboard,
   testUsers,
 } from '../test/dashboard.testkit.ts';
+import { type DashboardProblemType, dashboardProblems } from './problems.ts';
 
 let redis: TestRedis;
 let dashboard: DashboardProcess;
@@ -235,8 +237,82 @@ describe('cookies and paths, given hostile input', () => {
     },
   );
 
+  // The dashboard's own errors, one of each kind, as problem+json. Bull Board's own refusals
+  // (its API's 4xx, the permission table's among them) keep the shape its page reads.
+  const ownErrors: [
+    string,
+    string,
+    'nobody' | 'viewer' | 'admin',
+    Record<string, string>,
+    DashboardProblemType,
+    number,
+  ][] = [
+    ['GET', '/api/queues', 'nobody', {}, 'unauthorized', 401],
+    ['GET', '/audit', 'viewer', {}, 'forbidden', 403],
+    ['GET', '/audit?limit=abc', 'admin', {}, 'invalid-parameter', 400],
+    ['PUT', '/api/queues/email/pause', 'admin', { 'x-csrf-token': '' }, 'csrf', 403],
+    ['GET', '/no-such-page', 'viewer', {}, 'not-found', 404],
+    ['GET', '/errand/nothing-here.js', 'nobody', {}, 'not-found', 404],
+    ['GET', '/errand/../../package.json', 'nobody', {}, 'bad-request', 403],
+    [
+      'POST',
+      '/logout',
+      'admin',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'bad-request',
+      413,
+    ],
+  ];
+  it.each(ownErrors)(
+    'answers %s %s (%s) as problem+json: %s, %i',
+    async (method, path, who, extra, type, status) => {
+      const headers = {
+        ...(who === 'nobody' ? {} : { cookie: { viewer, admin }[who].cookie }),
+        origin: dashboard.url,
+        'x-csrf-token': who === 'admin' ? admin.csrf : '',
+        ...extra,
+      };
+      const body = status === 413 ? `csrf=${'x'.repeat(4_000)}` : '';
+      const answer = await raw(method, path, headers, body);
+      expect([answer.status, answer.contentType]).toEqual([
+        status,
+        expect.stringMatching(/^application\/problem\+json/),
+      ]);
+      expect(JSON.parse(answer.body)).toEqual({
+        type: `${PROBLEM_BASE}${type}`,
+        title: dashboardProblems[type].title,
+        status,
+        detail: expect.any(String),
+      });
+    },
+  );
+
   it('is still up and never answered 500', async () => {
     expect((await viewer.fetch('/api/queues')).status).toBe(200);
     expect(dashboard.output()).not.toContain('request failed');
+  });
+});
+
+describe('without Redis', () => {
+  it('answers a logged-in request with 503 redis-unavailable as problem+json, and logs why', async () => {
+    const gone = await startTestRedis();
+    const alone = await startDashboard({ REDIS_URL: gone.url, QUEUE_PREFIX: 'gone' });
+    try {
+      const login = await logIn(alone.url, testUsers.viewer);
+      await gone.kill();
+      const answer = await eventually(async () => {
+        const got = await rawRequest(alone.url, 'GET', '/api/queues', { cookie: login.cookie });
+        return got.status === 503 ? got : undefined;
+      });
+      expect(answer.contentType).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(answer.body)).toMatchObject({
+        type: `${PROBLEM_BASE}redis-unavailable`,
+        status: 503,
+      });
+      await alone.waitForLine('dashboard: request failed', 5_000);
+    } finally {
+      await alone.stop();
+      await gone.stop();
+    }
   });
 });

@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobs, jobTypes } from '@errand/contract';
 import { freePort } from '@errand/devservers';
+import { PROBLEM_BASE } from '@errand/http';
 import { closeQueues, openQueues, type Queues } from '@errand/queues';
 import {
   type AppProcess,
@@ -26,6 +28,7 @@ import {
   type TestUser,
   testUsers,
 } from '../test/dashboard.testkit.ts';
+import { dashboardProblems } from './problems.ts';
 
 /**
  * The dashboard in a real browser: headless Chromium (Debian's `/usr/bin/chromium`, or the
@@ -36,7 +39,7 @@ import {
  * Content-Security-Policy violation may happen.
  *
  * Writes `test-artifacts/dashboard-queue.png` (repo root) each run, and `docs/dashboard.png`
- * (the picture of docs/operating.md) when UPDATE_SCREENSHOT=1.
+ * (the picture of README and docs/operating.md, naming no machine: `showNoMachine`) when UPDATE_SCREENSHOT=1.
  */
 /** Where `name` is on the PATH, or undefined. */
 function onPath(name: string): string | undefined {
@@ -251,6 +254,29 @@ async function logOutWithBar(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
 }
 
+/**
+ * For the README's picture: the page names no machine. The worker's name (`<host>:<pid>`,
+ * shown as "by <host>:<pid>") reads `worker:<pid>`; the checkout's path in a stack reads
+ * `/app`, the image's.
+ */
+async function showNoMachine(page: Page): Promise<void> {
+  const workerName = new RegExp(`\\b${hostname().replaceAll('.', '\\.')}:(\\d+)`, 'g');
+  await page.evaluate(`(() => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent;
+      const neutral = text
+        .replace(${workerName}, 'worker:$1')
+        .replaceAll(${JSON.stringify(REPO_ROOT)}, '/app');
+      if (neutral !== text) node.textContent = neutral;
+    }
+  })()`);
+  const shown = (await page.locator('body').textContent()) ?? '';
+  expect(shown).toMatch(/by worker:\d+/);
+  expect(shown).not.toMatch(workerName);
+  expect(shown).not.toContain(REPO_ROOT);
+}
+
 describe('the dashboard in Chromium', () => {
   it('shows a viewer the queues without a button to press, and refuses what they forge', async () => {
     const { context, page } = await openPage();
@@ -324,7 +350,7 @@ describe('the dashboard in Chromium', () => {
           headers: { cookie, origin: url, ...(token ? { 'x-csrf-token': token } : {}) },
         });
         expect(response.status).toBe(403);
-        expect(((await response.json()) as { error: string }).error).toBe('csrf');
+        expect(await response.json()).toMatchObject({ type: `${PROBLEM_BASE}csrf`, status: 403 });
       }
       expect(await broken.getState()).toBe('failed');
       expect(served.get('/broken.png')).toBe(1);
@@ -340,11 +366,36 @@ describe('the dashboard in Chromium', () => {
       await mkdir(join(REPO_ROOT, 'test-artifacts'), { recursive: true });
       await writeFile(ARTIFACT, png);
       if (UPDATE_SCREENSHOT) {
+        await showNoMachine(page);
         await mkdir(join(REPO_ROOT, 'docs'), { recursive: true });
-        await writeFile(DOCS_SCREENSHOT, png);
+        await writeFile(DOCS_SCREENSHOT, await page.screenshot());
       }
 
       await logOutWithBar(page);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows the dashboard’s own refusals as Bull Board shows its errors', async () => {
+    const { context, page } = await openPage();
+    try {
+      await logInWithForm(page, testUsers.operator);
+      await page.getByRole('complementary').getByRole('link', { name: QUEUE, exact: true }).click();
+      await statusTab(page, 'failed').click();
+      await jobLink(page, broken).waitFor();
+
+      // The session's token changes under the page: its next action fails the CSRF check.
+      const id = (await sessionCookie(context)).split('=')[1] ?? '';
+      const hash = createHash('sha256').update(id).digest('base64url');
+      await connection.hset(`${PREFIX}:dashboard:session:${hash}`, 'csrf', 'x'.repeat(43));
+      const card = page.locator('[class^="card-"]').filter({ has: jobLink(page, broken) });
+      await card.locator('button:has(svg.lucide-refresh-cw)').click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+      await page.getByText(dashboardProblems.csrf.title).waitFor();
+      await page.getByText('the CSRF token does not match the session').waitFor();
+      expect(await broken.getState()).toBe('failed');
+      expect(served.get('/broken.png')).toBe(1);
     } finally {
       await context.close();
     }

@@ -149,13 +149,13 @@ export function boardRouter(
   logger: Logger,
   options: { trustProxy: string[] | false },
 ): RequestHandler {
-  const board = (readOnlyMode: boolean) => {
+  const board = (readOnlyMode: boolean): RequestHandler => {
     const adapter = new PageAdapter();
     makeBoard(queues, logger, { readOnlyMode, adapter });
-    // Bull Board's app reads the request with its own settings: the same as ours.
-    return (adapter.getRouter() as Express)
-      .set('trust proxy', options.trustProxy)
-      .disable('x-powered-by') as unknown as RequestHandler;
+    // The adapter's own Express app (typed `any` by Bull Board). It reads the request with
+    // its own settings: the same as ours.
+    const app: Express = adapter.getRouter();
+    return app.set('trust proxy', options.trustProxy).disable('x-powered-by');
   };
   const forViewers = board(true);
   const forOthers = board(false);

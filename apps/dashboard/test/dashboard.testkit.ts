@@ -140,6 +140,7 @@ export interface RawAnswer {
   sessionCookie: boolean;
   /** The methods an OPTIONS answer names. */
   allow: string | undefined;
+  contentType: string | undefined;
   body: string;
 }
 
@@ -169,6 +170,7 @@ export function rawRequest(url: string, ...[method, path, headers, body]: RawCal
             line.startsWith('errand_session='),
           ),
           allow: res.headers.allow,
+          contentType: res.headers['content-type'],
           body: text.slice(0, 300),
         }),
       );

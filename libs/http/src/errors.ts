@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { HttpProblem, sendProblem } from './problem.ts';
+import { HttpProblem, Problem, sendProblem } from './problem.ts';
 
 /** Errors body-parser raises, by their `type`, as problems. */
 function fromBodyParser(error: { type?: string; message?: string }): HttpProblem | undefined {
@@ -20,7 +20,7 @@ function fromBodyParser(error: { type?: string; message?: string }): HttpProblem
 /** Last middleware: every error becomes problem+json; unexpected ones are logged, not shown. */
 export function problemErrors(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    let problem = error instanceof HttpProblem ? error : fromBodyParser(error);
+    let problem = error instanceof Problem ? error : fromBodyParser(error);
     if (!problem) {
       logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
       problem = new HttpProblem('internal', 'An unexpected error occurred; it has been logged.');

@@ -3,6 +3,12 @@ import type { Response } from 'express';
 /** Base of the stable `type` URIs of our problem documents (RFC 9457). */
 export const PROBLEM_BASE = 'https://errand.dev/problems/';
 
+/** A kind of problem: the status it is answered with and its title, the same every time. */
+export interface ProblemKind {
+  status: number;
+  title: string;
+}
+
 /** Every kind of error the HTTP API answers with: its status, stable type and title. */
 export const problems = {
   'invalid-body': { status: 400, title: 'The request body is not valid' },
@@ -37,7 +43,7 @@ export const problems = {
   'redis-unavailable': { status: 503, title: 'The job store is unavailable' },
   'queue-full': { status: 503, title: 'The queue is over its depth limit' },
   'redis-full': { status: 503, title: 'The job store is out of memory' },
-} as const satisfies Record<string, { status: number; title: string }>;
+} as const satisfies Record<string, ProblemKind>;
 
 export type ProblemType = keyof typeof problems;
 
@@ -46,32 +52,50 @@ export interface FieldError {
   message: string;
 }
 
-/** Thrown anywhere in a request handler; the error middleware turns it into problem+json. */
-export class HttpProblem extends Error {
-  override name = 'HttpProblem';
-  readonly type: ProblemType;
+/** What a problem may carry besides its detail. */
+export interface ProblemExtra {
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+}
+
+/**
+ * One error answered as a problem+json document: its stable `type` (the end of its URI), its
+ * kind (status, title), its detail. The API's are `HttpProblem`s; an app that answers kinds of
+ * its own (the dashboard) makes `Problem`s from its table of kinds.
+ */
+export class Problem extends Error {
+  override name = 'Problem';
+  readonly type: string;
+  readonly kind: ProblemKind;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
 
-  constructor(
-    type: ProblemType,
-    detail: string,
-    extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
-  ) {
+  constructor(type: string, kind: ProblemKind, detail: string, extra: ProblemExtra = {}) {
     super(detail);
     this.type = type;
+    this.kind = kind;
     this.errors = extra.errors;
     this.headers = extra.headers ?? {};
   }
 
   get status(): number {
-    return problems[this.type].status;
+    return this.kind.status;
+  }
+}
+
+/** Thrown anywhere in a request handler; the error middleware turns it into problem+json. */
+export class HttpProblem extends Problem {
+  override name = 'HttpProblem';
+  declare readonly type: ProblemType;
+
+  constructor(type: ProblemType, detail: string, extra: ProblemExtra = {}) {
+    super(type, problems[type], detail, extra);
   }
 }
 
 /** Write one problem document; the only place an HTTP error body is made. */
-export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
-  const { status, title } = problems[problem.type];
+export function sendProblem(res: Response, problem: Problem, instance?: string): void {
+  const { status, title } = problem.kind;
   res
     .status(status)
     .set(problem.headers)

@@ -1,5 +1,6 @@
 import type { Logger } from '@errand/observability';
 import type { Request, RequestHandler, Response } from 'express';
+import { dashboardProblem } from '../problems.ts';
 import { setCaller } from './caller.ts';
 import { cookieOf, cookieOptions, SESSION_COOKIE } from './cookies.ts';
 import { credentialsOf, type Session, type Sessions } from './sessions.ts';
@@ -91,7 +92,7 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
       if (req.method === 'GET' && page && navigation) {
         return res.redirect(303, `${req.baseUrl}/login`);
       }
-      res.status(401).json({ error: 'unauthorized', message: 'log in first (POST /login)' });
+      throw dashboardProblem('unauthorized', 'log in first (POST /login)');
     } catch (error) {
       next(error);
     }

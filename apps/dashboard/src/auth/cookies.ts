@@ -1,17 +1,17 @@
+import { parseCookie } from 'cookie';
 import type { CookieOptions, Request } from 'express';
 
 export const SESSION_COOKIE = 'errand_session';
 export const LOGIN_COOKIE = 'errand_login';
 
-/** One cookie of the request, or undefined; a header of hostile shape yields nothing. */
+/** Longer than any header of ours: such a header is hostile, and nothing is read from it. */
+const MAX_HEADER = 8_192;
+
+/** One cookie of the request (the first of its name), or undefined. */
 export function cookieOf(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
-  if (!header || header.length > 8_192) return undefined;
-  for (const part of header.split(';')) {
-    const at = part.indexOf('=');
-    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
-  }
-  return undefined;
+  if (!header || header.length > MAX_HEADER) return undefined;
+  return parseCookie(header)[name];
 }
 
 /** HttpOnly, SameSite=Strict; Secure over TLS (or always, by configuration). */

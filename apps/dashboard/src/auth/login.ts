@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@errand/observability';
 import express, { type Request, type RequestHandler, type Response, Router } from 'express';
-import type { Audit } from '../audit.ts';
 import { callerOf } from './caller.ts';
 import { cookieOf, cookieOptions, LOGIN_COOKIE, SESSION_COOKIE } from './cookies.ts';
 import { sameOrigin } from './csrf.ts';
@@ -11,11 +10,22 @@ import { decoyHash, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
 import { credentialsOf, type Sessions } from './sessions.ts';
 import { type Directory, USER_NAME } from './users.ts';
 
+/** A login whose password was checked, as the audit log records it. */
+export interface LoginEntry {
+  user: string | null;
+  role: string | null;
+  action: 'login';
+  status: number;
+  outcome: 'ok' | 'denied';
+  ip: string;
+}
+
 export interface LoginOptions {
   directory: Directory;
   sessions: Sessions;
   limits: LoginLimits;
-  audit: Audit;
+  /** The audit log (`../audit.ts`), which reads auth/; auth/ names only what it hands it. */
+  audit: { record(entry: LoginEntry): Promise<void> };
   logger: Logger;
   secureCookies: boolean;
   sessionMaxMs: number;

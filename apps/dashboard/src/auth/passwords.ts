@@ -49,7 +49,7 @@ export const isPasswordHash = (value: string) => {
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
   const match = HASH.exec(hash);
   if (!match || password.length > MAX_PASSWORD_LENGTH) return false;
-  const [, n, r, p, salt, expected] = match as unknown as string[];
+  const [, n, r, p, salt, expected] = match;
   const want = Buffer.from(expected ?? '', 'base64url');
   const cost = { N: Number(n), r: Number(r), p: Number(p) };
   if (!sensibleCost(cost)) return false; // a hand-edited or hostile file
