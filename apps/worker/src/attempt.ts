@@ -8,7 +8,7 @@
  * - The reason is typed `string`; ours are `JobTimeoutError` / `ShutdownAbort`, told apart
  *   by `instanceof`, so each call would need a cast.
  * Adopting them would keep all of this and add a listener bridging BullMQ's signal into the
- * race. Not for speed: measured with `npm run bench -- --quick worker-runtime` (1 process,
+ * race. Speed is not the reason: measured with `npm run bench -- --quick worker-runtime` (1 process,
  * two runs each, 2026-12-07), worker CPU a job was 333–357 µs with this class and 346–357 µs
  * with BullMQ's signal, within the bench's noise; alone, the per-job signal and listener cost
  * 0.4 µs on Node 24.
