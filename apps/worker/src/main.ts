@@ -64,7 +64,7 @@ try {
     logger.warn({ file: scheduleFile }, 'no schedules file: file schedules left as they are');
   }
   // Pooled SMTP; the URL carries auth and TLS (smtps://, or STARTTLS when the server offers it).
-  const transport = createTransport({ url: env.SMTP_URL, pool: true, maxConnections: 5 } as never);
+  const transport = createTransport({ url: env.SMTP_URL, pool: true, maxConnections: 5 });
   const storage = new LocalStorage(env.STORAGE_DIR);
   const processors = makeProcessors({
     email: {

@@ -79,7 +79,7 @@ export function makeRunner(deps: RunnerDeps) {
     // never ends is logged as failed (its timeout), stalled (its worker died) or handed back.
     logger.debug({ jobId: attempt.id, attempt: number }, 'job started');
     try {
-      const result = await attempt.run(() => deps.processor(parsed.data as never, attempt));
+      const result = await attempt.run(() => deps.processor(parsed.data, attempt));
       if (admission) await deps.gate.finish(job, admission, 'completed');
       return result;
     } catch (error) {

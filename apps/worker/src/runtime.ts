@@ -43,22 +43,23 @@ const UNLIMITED = 1_000_000_000;
 const elapsed = (job: Job) =>
   job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined;
 
-/** The backend calls of a Worker's fetch loop: the blocking wait, the fetch, the stalled check. */
-const FETCH_CALLS = ['waitForJob', 'moveToActive', 'moveStalledJobsToWait'] as const;
-
 /**
- * BullMQ's own Redis backend, with the fetch loop's calls sent through `watch`, so that a call
- * that never gets its answer (a connection that says `ready` but is cut off) shows. The
- * backend is BullMQ's documented extension point; the Worker's own fetch methods are private.
+ * BullMQ's own Redis backend, with the fetch loop's calls (the blocking wait, the fetch, the
+ * stalled check) sent through `watch`, so that a call that never gets its answer (a connection
+ * that says `ready` but is cut off) shows. The backend is BullMQ's documented extension point;
+ * the Worker's own fetch methods are private.
  */
 const watchedBackend =
   (watch: FetchWatch): BackendFactory<RedisQueueBackend> =>
   (name, opts, extra) => {
     const backend = createRedisBackend(name, opts, extra);
-    for (const method of FETCH_CALLS) {
-      const call = backend[method].bind(backend) as (...args: unknown[]) => Promise<unknown>;
-      backend[method] = ((...args: unknown[]) => watch.track(method, () => call(...args))) as never;
-    }
+    const { waitForJob, moveToActive, moveStalledJobsToWait } = backend;
+    backend.waitForJob = (...args) =>
+      watch.track('waitForJob', () => waitForJob.apply(backend, args));
+    backend.moveToActive = (...args) =>
+      watch.track('moveToActive', () => moveToActive.apply(backend, args));
+    backend.moveStalledJobsToWait = (...args) =>
+      watch.track('moveStalledJobsToWait', () => moveStalledJobsToWait.apply(backend, args));
     return backend;
   };
 

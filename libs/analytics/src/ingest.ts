@@ -1,15 +1,22 @@
 import { readFileSync } from 'node:fs';
 import type { AnalyticsPayload, AnalyticsResult } from '@errand/contract';
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import { eventBase } from './keys.ts';
 import { makeNamesIndex } from './names.ts';
 import type { AnalyticsSettings } from './settings.ts';
 
 type Event = AnalyticsPayload['events'][number];
-type IngestScript = (base: string, ...args: (string | number)[]) => Promise<string>;
 type EventArgs = [id: string, user: string, epochS: number, top: string[]];
 
 const INGEST_LUA = readFileSync(new URL('./ingest.lua', import.meta.url), 'utf8');
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** `ingest.lua`, on the clients `makeIngest` was given. */
+    errandAnalyticsIngest(base: string, ...args: (string | number)[]): Result<string, Context>;
+  }
+}
+
 /** Events per script call: a call blocks Redis while it runs, so a big batch goes in parts. */
 const EVENTS_PER_CALL = 250;
 
@@ -31,9 +38,7 @@ interface Gathered {
  */
 export function makeIngest(redis: Redis, settings: AnalyticsSettings) {
   redis.defineCommand('errandAnalyticsIngest', { numberOfKeys: 1, lua: INGEST_LUA });
-  const ingestScript = (
-    redis as unknown as { errandAnalyticsIngest: IngestScript }
-  ).errandAnalyticsIngest.bind(redis);
+  const ingestScript = redis.errandAnalyticsIngest.bind(redis);
   const { retentionS, topProperties } = settings;
   const generationS = Math.max(1, Math.round(settings.dedupeWindowS / 2));
   const namesIndex = makeNamesIndex(redis, settings);

@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { AnalyticsReport, EventList } from '@errand/contract';
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import { countKey, eventBase, namesKey, topKey, usersKey } from './keys.ts';
 import { type BucketRange, bucketStarts, isoOf } from './range.ts';
 
-type TopScript = (keyCount: number, ...args: (string | number)[]) => Promise<string[]>;
-
 const TOP_LUA = readFileSync(new URL('./top.lua', import.meta.url), 'utf8');
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** `top.lua`, on the clients `makeAnalyticsReader` was given. */
+    errandAnalyticsTop(keyCount: number, ...args: (string | number)[]): Result<string[], Context>;
+  }
+}
 
 export interface ReportRequest {
   event: string;
@@ -23,9 +28,7 @@ export interface ReportRequest {
  */
 export function makeAnalyticsReader(redis: Redis, prefix: string) {
   redis.defineCommand('errandAnalyticsTop', { lua: TOP_LUA });
-  const topScript = (redis as unknown as { errandAnalyticsTop: TopScript }).errandAnalyticsTop.bind(
-    redis,
-  );
+  const topScript = redis.errandAnalyticsTop.bind(redis);
 
   return {
     /** Dense buckets (zero where nothing happened), the total, and top property values. */

@@ -90,20 +90,20 @@ export function createLogger(
     hooks: {
       logMethod(args, method) {
         // logger.error(err) alone: pino would take the raw message as msg, so give it a masked one.
-        const [first, second] = args as unknown[];
+        const [first, second] = args;
         if (first instanceof Error && typeof second !== 'string') {
-          method.apply(this, [{ err: first }, maskEmails(first.message)] as never);
+          method.call(this, { err: first }, maskEmails(first.message));
           return;
         }
         // Mask addresses in string arguments; most lines have none, and then nothing is copied.
-        let masked: unknown[] | undefined;
+        let masked: typeof args | undefined;
         for (let i = 0; i < args.length; i++) {
           const arg: unknown = args[i];
           if (typeof arg !== 'string' || !arg.includes('@')) continue;
           masked ??= [...args];
           masked[i] = maskEmails(arg);
         }
-        method.apply(this, (masked ?? args) as Parameters<typeof method>);
+        method.apply(this, masked ?? args);
       },
     },
     serializers: {

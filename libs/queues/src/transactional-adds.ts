@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type BackendFactory, createRedisBackend } from 'bullmq';
+import { type BackendFactory, createRedisBackend, type IRedisTransaction } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
 
 /** A Redis command as its name and arguments, e.g. `['set', key, value]`. */
@@ -43,16 +43,17 @@ export const atomicBulkBackend: BackendFactory = (name, opts, options) => {
   type Entry = Parameters<typeof backend.addJobs>[0][number];
 
   async function transaction(entries: Entry[], extra: Alongside | undefined) {
-    const multi = (await backend.connection.client).multi();
-    // BullMQ types its transaction narrowly; on a Redis backend it is an ioredis MULTI.
-    const commands = multi as unknown as ChainableCommander;
-    for (const [command, ...args] of extra?.before ?? []) commands.call(command, ...args);
+    // A cast BullMQ's types leave no way around: they give the MULTI only the commands BullMQ
+    // sends itself, but on its ioredis backend (every Errand queue's) it is an ioredis MULTI.
+    const multi = (await backend.connection.client).multi() as IRedisTransaction &
+      Pick<ChainableCommander, 'call'>;
+    for (const [command, ...args] of extra?.before ?? []) multi.call(command, ...args);
     const adds = entries.map((entry) =>
       backend.addJobToTransaction(multi, entry.job, entry.jobId, entry.parentKeyOpts),
     );
     // Their outcomes are the EXEC's; a failed one must not go unhandled.
     void Promise.allSettled(adds);
-    for (const [command, ...args] of extra?.after ?? []) commands.call(command, ...args);
+    for (const [command, ...args] of extra?.after ?? []) multi.call(command, ...args);
     const results = (await multi.exec()) ?? [];
     const skip = extra?.before.length ?? 0;
     const expected = skip + entries.length + (extra?.after.length ?? 0);
