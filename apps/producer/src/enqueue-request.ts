@@ -34,14 +34,15 @@ export function parseEnqueue(type: JobType, body: unknown, at = ''): EnqueueRequ
 /**
  * What both enqueue routes check before the body, in this order: the `{type}` (404), the
  * key's scope for it (403; internal types, the built-in schedules' jobs, need `admin`, not
- * only `enqueue`), a JSON body (415), the Idempotency-Key (400). Then who is asking.
+ * only `enqueue`), a JSON body (415), the Idempotency-Key (400). Then who is asking, and the
+ * body as sent (what the idempotency fingerprint is taken of).
  */
 export function enqueueTarget(req: Request, res: Response) {
   const type = jobTypeOf(req.params.type);
   checkScope(res, enqueueScopeOf(type));
   requireJson(req);
   const idempotencyKey = idempotencyKeyOf(req);
-  return { type, caller: callerOf(res).name, idempotencyKey };
+  return { type, caller: callerOf(res).name, idempotencyKey, body: req.body as unknown };
 }
 
 /** The answer's status: 202 for new jobs; 200 with `Idempotent-Replayed` for a replay. */

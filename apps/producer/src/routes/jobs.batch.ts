@@ -19,11 +19,6 @@ export const createBatch =
     const { type } = target;
     const body = parseOr400(batchBody, req.body);
     const items = body.jobs.map((item, index) => parseEnqueue(type, item, `jobs.${index}`));
-    const { jobs, replayed } = await enqueue(deps, {
-      ...target,
-      body: req.body,
-      items,
-      batch: true,
-    });
+    const { jobs, replayed } = await enqueue(deps, { ...target, items, batch: true });
     enqueuedStatus(res, replayed).json({ type, jobs: jobs.map((job) => ({ ...job, type })) });
   };

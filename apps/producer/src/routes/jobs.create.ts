@@ -13,12 +13,7 @@ export const createJob =
     const target = enqueueTarget(req, res);
     const { type } = target;
     const item = parseEnqueue(type, req.body);
-    const { jobs, replayed } = await enqueue(deps, {
-      ...target,
-      body: req.body,
-      items: [item],
-      batch: false,
-    });
+    const { jobs, replayed } = await enqueue(deps, { ...target, items: [item], batch: false });
     const [job] = jobs;
     enqueuedStatus(res, replayed)
       .location(`/v1/jobs/${type}/${job?.id}`)
