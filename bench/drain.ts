@@ -4,7 +4,7 @@ import { jobs } from '@errand/contract';
 import { Queue } from 'bullmq';
 import type { BenchContext } from './case.ts';
 import { liveEvents } from './events.ts';
-import { cpuMeter, drained, fill, perSecond } from './measure.ts';
+import { cpuMeter, drained, fill, perSecond, waitingAtMost } from './measure.ts';
 import { type BenchProcess, startWorker } from './processes.ts';
 
 /** `bare`: bench/bare-worker.ts; `errand`: bench/noop-worker.ts (Errand's runtime, no work). */
@@ -39,6 +39,12 @@ export function startSide(
   );
 }
 
+/** The two figures of a drain row: the bare no-op Worker's jobs/s, and Errand's (`what`). */
+export const drainFigures = (best: Record<Side, number>, what: string) => ({
+  baseline: { value: best.bare, unit: 'jobs/s', what: 'bare BullMQ Worker, no-op' },
+  errand: { value: best.errand, unit: 'jobs/s', what },
+});
+
 export interface Drained {
   /** Jobs per second of the measured part. */
   rate: number;
@@ -68,7 +74,10 @@ export async function timeDrain(
   const workers = await options.start();
   let side: { stop(): Promise<unknown> } | undefined;
   try {
-    const { at: from, waiting: measured } = await warm(queue, count - Math.floor(count / 10));
+    const { at: from, waiting: measured } = await waitingAtMost(
+      queue,
+      count - Math.floor(count / 10),
+    );
     const pids = Object.fromEntries(workers.map((w, i) => [`worker ${i + 1}`, w.child.pid]));
     const meter = await cpuMeter(
       ctx.redis,
@@ -94,13 +103,4 @@ export async function filledQueue(ctx: BenchContext, prefix: string, count: numb
     liveEvents(count, prefix).map((event) => ({ events: [event] })),
   );
   return queue;
-}
-
-/** Poll until at most `left` jobs wait: the time, and how many still waited then. */
-export async function warm(queue: Queue, left: number): Promise<{ at: number; waiting: number }> {
-  for (;;) {
-    const waiting = await queue.getJobCountByTypes('wait');
-    if (waiting <= left) return { at: performance.now(), waiting };
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }

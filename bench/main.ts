@@ -6,11 +6,12 @@
  * (default 2) runs per side, the best counts; BENCH_SCALE scales the work. `--quick` runs every case once, briefly, and writes
  * bench/results/quick.json (git-ignored): CI's proof that no case has rotted.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServer } from '@errand/devservers';
 import { Redis } from 'ioredis';
+import { chooseCases, writeResults } from '../scripts/case-runs.ts';
 import type { BenchCase, BenchContext, Row } from './case.ts';
 import { analyticsDrain } from './cases/analytics-drain.ts';
 import { analyticsIngest } from './cases/analytics-ingest.ts';
@@ -38,16 +39,7 @@ const cases: BenchCase[] = [
   metricsCost,
 ];
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const wanted = args.filter((arg) => arg !== '--quick');
-const unknown = wanted.filter((name) => !cases.some((c) => c.name === name));
-if (unknown.length > 0) {
-  console.error(
-    `unknown case(s) ${unknown.join(', ')}; the cases are ${cases.map((c) => c.name).join(', ')}`,
-  );
-  process.exit(2);
-}
+const { quick, chosen } = chooseCases(cases, (c) => c.name, 'case');
 
 const dir = await mkdtemp(join(tmpdir(), 'errand-bench-'));
 const server = await RedisServer.start({ appendfsync: 'everysec' });
@@ -66,7 +58,7 @@ const rows: Row[] = [];
 /** Cases that threw or printed nothing: the run fails (never for a missed target). */
 const broken: string[] = [];
 try {
-  for (const c of cases.filter((c) => wanted.length === 0 || wanted.includes(c.name))) {
+  for (const c of chosen) {
     console.log(`${c.name}…`);
     try {
       const got = await c.run(ctx);
@@ -86,19 +78,15 @@ try {
 
 printTable(rows);
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version };
-const name = quick ? 'quick' : new Date().toISOString().slice(0, 10);
-const file = join(ROOT, 'bench', 'results', `${name}.json`);
-await mkdir(join(ROOT, 'bench', 'results'), { recursive: true });
 // A run of some cases replaces their rows in the day's file and keeps the other cases' rows.
-const ran = new Set(rows.map((row) => row.bench));
-const earlier: Row[] = await readFile(file, 'utf8')
-  .then((text) => (JSON.parse(text) as { rows: Row[] }).rows)
-  .catch(() => []);
-const kept = quick ? [] : earlier.filter((row) => row.bench && !ran.has(row.bench));
-await writeFile(
-  file,
-  `${JSON.stringify({ at: new Date().toISOString(), quick, machine, rows: [...kept, ...rows], broken }, null, 2)}\n`,
-);
+const file = await writeResults({
+  dir: join(ROOT, 'bench', 'results'),
+  quick,
+  field: 'rows',
+  fresh: rows,
+  caseOf: (row: Row) => row.bench,
+  document: (all) => ({ at: new Date().toISOString(), quick, machine, rows: all, broken }),
+});
 console.log(`\nwritten: ${file}`);
 await rm(dir, { recursive: true, force: true });
 if (broken.length > 0) {

@@ -15,10 +15,14 @@ export async function drained(queue: Queue, timeoutMs = 300_000): Promise<number
   }
 }
 
-/** Poll until at most `left` jobs of the queue are waiting; resolves with the time it happened. */
-export async function waitingAtMost(queue: Queue, left: number): Promise<number> {
+/** Poll until at most `left` jobs of the queue are waiting: the time, and how many still waited then. */
+export async function waitingAtMost(
+  queue: Queue,
+  left: number,
+): Promise<{ at: number; waiting: number }> {
   for (;;) {
-    if ((await queue.getJobCountByTypes('wait')) <= left) return performance.now();
+    const waiting = await queue.getJobCountByTypes('wait');
+    if (waiting <= left) return { at: performance.now(), waiting };
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from '@errand/devservers';
 
 export const ROOT = join(import.meta.dirname, '..');
 
@@ -133,4 +134,36 @@ export function startWorker(
     logFile,
     'worker running',
   );
+}
+
+/**
+ * One side of an end-to-end case on the analytics queue of `prefix`: a worker process
+ * (concurrency 100) and, unless the side enqueues by itself, a producer on a free port; their
+ * logs are `<prefix>-worker.log` and `<prefix>-producer.log` in `dir`. `stop()` ends both.
+ */
+export async function startEndToEnd(
+  ctx: { redisUrl: string; dir: string },
+  prefix: string,
+  side: { worker: 'bare' | 'errand' | 'noop'; producer: boolean },
+) {
+  const logFile = (name: string) => join(ctx.dir, `${prefix}-${name}.log`);
+  const worker = await startWorker(side.worker, {
+    redisUrl: ctx.redisUrl,
+    prefix,
+    concurrency: 100,
+    logFile: logFile('worker'),
+  });
+  const port = await freePort();
+  const producer = side.producer
+    ? await startProducer({ redisUrl: ctx.redisUrl, prefix, port, logFile: logFile('producer') })
+    : undefined;
+  return {
+    worker,
+    producer,
+    port,
+    async stop() {
+      await producer?.stop();
+      await worker.stop();
+    },
+  };
 }

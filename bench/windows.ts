@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { BenchContext } from './case.ts';
-import { filledQueue, startNoopWorker, warm } from './drain.ts';
-import { processCpuSeconds } from './measure.ts';
+import { filledQueue, startNoopWorker } from './drain.ts';
+import { processCpuSeconds, waitingAtMost } from './measure.ts';
 import { scrapeEvery } from './scrape.ts';
 
 /** Jobs, milliseconds and worker CPU seconds of the windows of one kind. */
@@ -44,7 +44,7 @@ export async function scrapedInTurns(
   };
   const latencies: number[] = [];
   try {
-    let { at, waiting } = await warm(queue, count - Math.floor(count / 10));
+    let { at, waiting } = await waitingAtMost(queue, count - Math.floor(count / 10));
     let cpu = processCpuSeconds(worker.child.pid);
     let scraped = firstScraped;
     let lastJobs = 0;

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chooseCases, writeResults } from '../scripts/case-runs.ts';
 import { killEverything } from './platform.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
 import { redisKills } from './scenarios/r1-redis-kills.ts';
@@ -25,16 +25,7 @@ const scenarios: Scenario[] = [
   clientRetries,
 ];
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const chosen = args.filter((arg) => !arg.startsWith('--')).map((id) => id.toUpperCase());
-const unknown = chosen.filter((id) => !scenarios.some((s) => s.id === id));
-if (unknown.length > 0) {
-  console.error(
-    `Unknown scenario(s) ${unknown.join(', ')}; there are ${scenarios.map((s) => s.id).join(', ')}.`,
-  );
-  process.exit(2);
-}
+const { quick, chosen } = chooseCases(scenarios, (s) => s.id, 'scenario');
 // However the run ends, none of its processes outlives it.
 process.on('exit', killEverything);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -46,7 +37,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const results: (ScenarioResult & { id: string; title: string; seconds: number })[] = [];
 const log = (line: string) => console.error(`  ${new Date().toISOString().slice(11, 19)} ${line}`);
-for (const scenario of scenarios.filter((s) => chosen.length === 0 || chosen.includes(s.id))) {
+for (const scenario of chosen) {
   const started = performance.now();
   let result: ScenarioResult;
   try {
@@ -66,19 +57,19 @@ for (const scenario of scenarios.filter((s) => chosen.length === 0 || chosen.inc
   for (const failure of result.failures) console.log(`   ✗ ${failure}`);
 }
 
-const dir = join(import.meta.dirname, 'results');
-mkdirSync(dir, { recursive: true });
-const file = join(dir, quick ? 'quick.json' : `${new Date().toISOString().slice(0, 10)}.json`);
 // A run of some scenarios keeps the day's lines of the others.
-const earlier: typeof results = existsSync(file)
-  ? JSON.parse(readFileSync(file, 'utf8')).results
-  : [];
-const kept = earlier.filter((old) => !results.some((r) => r.id === old.id));
-const all = [...kept, ...results].sort((a, b) => a.id.localeCompare(b.id));
-writeFileSync(
-  file,
-  `${JSON.stringify({ quick, at: new Date().toISOString(), results: all }, null, 2)}\n`,
-);
+const file = await writeResults({
+  dir: join(import.meta.dirname, 'results'),
+  quick,
+  field: 'results',
+  fresh: results,
+  caseOf: (result) => result.id,
+  document: (all) => ({
+    quick,
+    at: new Date().toISOString(),
+    results: all.sort((a, b) => a.id.localeCompare(b.id)),
+  }),
+});
 console.log(`results: ${file}`);
 killEverything();
 process.exit(results.every((r) => r.pass) ? 0 : 1);

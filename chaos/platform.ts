@@ -6,6 +6,7 @@ import { freePort, RedisServer, SmtpSink } from '@errand/devservers';
 import { type AppProcess, startApp } from '@errand/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { Intended } from './load.ts';
 
 /** An app process of the run, with the port it serves on. */
 export type Served = AppProcess & { port: number; url: string };
@@ -26,6 +27,13 @@ export interface PlatformOptions {
  * of R1 under `everysec` lost 1 job and sent 3 mails twice, their ledger entries lost).
  */
 export const CRASH_SAFE_FSYNC = 'always';
+
+/**
+ * Worker settings that keep every completed job (the default keeps 10,000 a queue): `settle`
+ * counts an acknowledged job gone from Redis as lost, so one removed to keep the queue short
+ * would count as lost too.
+ */
+export const KEEP_COMPLETED = { COMPLETED_RETENTION_COUNT: '10000000' };
 
 /** Every process of every platform the run started: a failed run leaves none behind. */
 const everyProcess = new Set<AppProcess>();
@@ -143,6 +151,20 @@ export class Platform {
     this.workers.splice(this.workers.indexOf(fresh), 1);
     this.workers[i] = fresh;
     return fresh;
+  }
+
+  /** `kill -9` Redis, and start it again from the same AOF `downMs` later. */
+  async killRedis(downMs = 500): Promise<void> {
+    await this.redis.kill();
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    await this.redis.restart();
+  }
+
+  /** The sink takes `ms` to accept each mail of `intended`, so a fault finds sends in flight. */
+  slowMails(intended: Intended[], ms: number): void {
+    for (const job of intended) {
+      if (job.type === 'email') this.sink.slowToAccept((job.data as { to: string }).to, ms);
+    }
   }
 
   /** What each app process of the platform logged, ended ones included. */

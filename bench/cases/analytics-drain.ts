@@ -1,9 +1,6 @@
 import { join } from 'node:path';
-import { jobs } from '@errand/contract';
-import { Queue } from 'bullmq';
 import { alternate, type BenchCase, type BenchContext, compared } from '../case.ts';
-import { liveEvents } from '../events.ts';
-import { cpuMeter, drained, fill, perSecond, waitingAtMost } from '../measure.ts';
+import { drainFigures, timeDrain } from '../drain.ts';
 import { startWorker } from '../processes.ts';
 
 const CONCURRENCY = 100;
@@ -14,27 +11,15 @@ const CONCURRENCY = 100;
  */
 async function drainOnce(ctx: BenchContext, side: 'bare' | 'errand', run: number, count: number) {
   const prefix = `drain-${side}-${run}`;
-  const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
-  await fill(
-    queue,
-    liveEvents(count, prefix).map((event) => ({ events: [event] })),
-  );
   const logFile = join(ctx.dir, `${prefix}.log`);
-  const worker = await startWorker(side, {
-    redisUrl: ctx.redisUrl,
+  const start = () =>
+    startWorker(side, { redisUrl: ctx.redisUrl, prefix, concurrency: CONCURRENCY, logFile });
+  const { rate, note } = await timeDrain(ctx, {
     prefix,
-    concurrency: CONCURRENCY,
-    logFile,
+    count,
+    start: async () => [await start()],
   });
-  const measured = count - Math.floor(count / 10);
-  const from = await waitingAtMost(queue, measured);
-  const meter = await cpuMeter(ctx.redis, { worker: worker.child.pid });
-  const to = await drained(queue);
-  const note = await meter.shares((to - from) / 1000, measured);
-  await worker.stop();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  return { rate: perSecond(measured, from, to), note };
+  return { rate, note };
 }
 
 /**
@@ -56,16 +41,7 @@ export const analyticsDrain: BenchCase = {
       compared(
         {
           case: `drain ${count} one-event analytics jobs, concurrency ${CONCURRENCY}, 1 process`,
-          baseline: {
-            value: best.bare,
-            unit: 'jobs/s',
-            what: 'bare BullMQ Worker, no-op',
-          },
-          errand: {
-            value: best.errand,
-            unit: 'jobs/s',
-            what: 'Errand worker, analytics',
-          },
+          ...drainFigures(best, 'Errand worker, analytics'),
           notes,
         },
         0.8,

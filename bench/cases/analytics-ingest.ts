@@ -1,11 +1,9 @@
-import { join } from 'node:path';
 import { jobs } from '@errand/contract';
-import { freePort } from '@errand/devservers';
 import { Queue } from 'bullmq';
 import { alternate, type BenchCase, type BenchContext, type Row } from '../case.ts';
 import { liveEvents } from '../events.ts';
 import { cpuMeter, drained, perSecond, pooled } from '../measure.ts';
-import { BENCH_API_KEY, startProducer, startWorker } from '../processes.ts';
+import { BENCH_API_KEY, startEndToEnd } from '../processes.ts';
 
 const JOBS_PER_REQUEST = 100;
 const EVENTS_PER_JOB = 10;
@@ -37,23 +35,10 @@ async function ingestOnce(
   const prefix = `ingest-${side}-${run}`;
   const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
   const bodies = batches(requests, prefix);
-  const logFile = (name: string) => join(ctx.dir, `${prefix}-${name}.log`);
-  const worker = await startWorker(side === 'raw' ? 'bare' : 'errand', {
-    redisUrl: ctx.redisUrl,
-    prefix,
-    concurrency: 100,
-    logFile: logFile('worker'),
+  const { worker, producer, port, stop } = await startEndToEnd(ctx, prefix, {
+    worker: side === 'raw' ? 'bare' : 'errand',
+    producer: side === 'errand',
   });
-  const port = await freePort();
-  const producer =
-    side === 'errand'
-      ? await startProducer({
-          redisUrl: ctx.redisUrl,
-          prefix,
-          port,
-          logFile: logFile('producer'),
-        })
-      : undefined;
   const payloads = bodies.map((jobsOf) => JSON.stringify({ jobs: jobsOf }));
   const meter = await cpuMeter(ctx.redis, {
     worker: worker.child.pid,
@@ -83,8 +68,7 @@ async function ingestOnce(
   const sent = performance.now();
   const to = await drained(queue);
   const note = `sent in ${((sent - from) / 1000).toFixed(1)} s, done ${((to - sent) / 1000).toFixed(1)} s later; ${await meter.shares((to - from) / 1000, requests * JOBS_PER_REQUEST * EVENTS_PER_JOB)}`;
-  await producer?.stop();
-  await worker.stop();
+  await stop();
   await queue.obliterate({ force: true });
   await queue.close();
   return { rate: perSecond(requests * JOBS_PER_REQUEST * EVENTS_PER_JOB, from, to), note };

@@ -1,12 +1,10 @@
-import { join } from 'node:path';
 import { createClient } from '@errand/client';
 import { jobs } from '@errand/contract';
-import { freePort } from '@errand/devservers';
 import { Queue } from 'bullmq';
 import type { BenchCase, BenchContext, Row } from '../case.ts';
 import { liveEvents } from '../events.ts';
 import { percentile } from '../measure.ts';
-import { BENCH_API_KEY, startProducer, startWorker } from '../processes.ts';
+import { BENCH_API_KEY, startEndToEnd } from '../processes.ts';
 
 type Path = 'raw' | 'http' | 'sdk';
 
@@ -21,18 +19,10 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function latencies(ctx: BenchContext, path: Path, run: number, count: number) {
   const prefix = `latency-${path}-${run}`;
   const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
-  const log = (name: string) => join(ctx.dir, `${prefix}-${name}.log`);
-  const worker = await startWorker(path === 'raw' ? 'bare' : 'noop', {
-    redisUrl: ctx.redisUrl,
-    prefix,
-    concurrency: 100,
-    logFile: log('worker'),
+  const { port, stop } = await startEndToEnd(ctx, prefix, {
+    worker: path === 'raw' ? 'bare' : 'noop',
+    producer: path !== 'raw',
   });
-  const port = await freePort();
-  const producer =
-    path === 'raw'
-      ? undefined
-      : await startProducer({ redisUrl: ctx.redisUrl, prefix, port, logFile: log('producer') });
   const baseUrl = `http://127.0.0.1:${port}`;
   const client = createClient({ baseUrl, apiKey: BENCH_API_KEY });
   const enqueue = async (data: { events: unknown[] }): Promise<string> => {
@@ -64,8 +54,7 @@ async function latencies(ctx: BenchContext, path: Path, run: number, count: numb
     }
     return took;
   } finally {
-    await producer?.stop();
-    await worker.stop();
+    await stop();
     await queue.obliterate({ force: true });
     await queue.close();
   }

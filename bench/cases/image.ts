@@ -71,7 +71,7 @@ async function errandWorker(ctx: BenchContext, run: Run) {
     run.logFile,
     'worker running',
   );
-  const from = await waitingAtMost(queue, run.count - run.warm);
+  const { at: from } = await waitingAtMost(queue, run.count - run.warm);
   const meter = await cpuMeter(ctx.redis, { worker: worker.child.pid });
   const to = await drained(queue);
   const note = await meter.shares((to - from) / 1000, run.count - run.warm);

@@ -1,5 +1,5 @@
 import { alternate, type BenchCase, type BenchContext, compared, type Row } from '../case.ts';
-import { type Side, startSide, timeDrain } from '../drain.ts';
+import { drainFigures, type Side, startSide, timeDrain } from '../drain.ts';
 
 const CONCURRENCY = 100;
 const PROCESSES = [1, 2, 3];
@@ -45,16 +45,7 @@ export const workerRuntime: BenchCase = {
       const plural = processes === 1 ? 'process' : 'processes';
       const row = {
         case: `drain ${count} no-op jobs, concurrency ${CONCURRENCY}, ${processes} ${plural} each`,
-        baseline: {
-          value: best.bare,
-          unit: 'jobs/s',
-          what: 'bare BullMQ Worker, no-op',
-        },
-        errand: {
-          value: best.errand,
-          unit: 'jobs/s',
-          what: 'Errand runtime, no-op processor',
-        },
+        ...drainFigures(best, 'Errand runtime, no-op processor'),
         notes,
       };
       rows.push(

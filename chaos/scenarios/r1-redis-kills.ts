@@ -1,9 +1,7 @@
 import { enqueueAll, mixedJobs } from '../load.ts';
 import { intact, outcomeFigures, settle } from '../outcome.ts';
-import { CRASH_SAFE_FSYNC, Platform } from '../platform.ts';
+import { CRASH_SAFE_FSYNC, KEEP_COMPLETED, Platform } from '../platform.ts';
 import { checks, ms, percentile, type Scenario, sleep } from '../scenario.ts';
-
-const KEEP_COMPLETED = { COMPLETED_RETENTION_COUNT: '10000000' };
 
 /**
  * R1: `kill -9` Redis (`appendfsync always`) several times during a mixed run (analytics + email)
@@ -40,10 +38,8 @@ export const redisKills: Scenario = {
         // Kill at evenly spaced points of the run (by acknowledged jobs).
         while (!done && acked < (count * k) / (kills + 1)) await sleep(20);
         if (done) break;
-        await platform.redis.kill();
         log(`R1: Redis killed (${k}/${kills}) at ${acked} acknowledged`);
-        await sleep(500);
-        await platform.redis.restart();
+        await platform.killRedis();
         const back = performance.now();
         const before = acked;
         while (acked === before && !done) await sleep(5);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { enqueueAll, mixedJobs } from '../load.ts';
 import { intact, outcomeFigures, settle } from '../outcome.ts';
-import { Platform } from '../platform.ts';
+import { KEEP_COMPLETED, Platform } from '../platform.ts';
 import { checks, ms, percentile, type Scenario, sleep } from '../scenario.ts';
 
 /**
@@ -28,14 +28,11 @@ export const workerKills: Scenario = {
     const count = quick ? 3_000 : 20_000;
     const platform = await Platform.start('r2', {
       workers: 3,
-      workerEnv: { COMPLETED_RETENTION_COUNT: '10000000' },
+      workerEnv: KEEP_COMPLETED,
     });
     try {
       const intended = mixedJobs('r2', count);
-      for (const job of intended) {
-        if (job.type === 'email')
-          platform.sink.slowToAccept((job.data as { to: string }).to, SEND_MS);
-      }
+      platform.slowMails(intended, SEND_MS);
       const load = await enqueueAll(() => platform.api, intended, {
         concurrency: 32,
         deadlineMs: 120_000,

@@ -1,6 +1,6 @@
 import { type Answer, enqueueAll, mixedJobs } from '../load.ts';
 import { intact, outcomeFigures, settle } from '../outcome.ts';
-import { Platform } from '../platform.ts';
+import { KEEP_COMPLETED, Platform } from '../platform.ts';
 import { checks, ms, percentile, type Scenario, sleep } from '../scenario.ts';
 
 /** The producer's REDIS_COMMAND_TIMEOUT_MS default: a frozen Redis's requests end by then. */
@@ -36,7 +36,7 @@ export const redisAway: Scenario = {
         ];
     const platform = await Platform.start('r3', {
       workers: 2,
-      workerEnv: { COMPLETED_RETENTION_COUNT: '10000000' },
+      workerEnv: KEEP_COMPLETED,
     });
     const { failures, check } = checks();
     try {

@@ -1,6 +1,6 @@
 import { enqueueAll, mixedJobs } from '../load.ts';
 import { intact, outcomeFigures, settle } from '../outcome.ts';
-import { Platform } from '../platform.ts';
+import { KEEP_COMPLETED, Platform } from '../platform.ts';
 import { checks, ms, type Scenario, sleep } from '../scenario.ts';
 
 /** Mails take this long to be accepted, so each SIGTERM finds sends in flight to finish. */
@@ -26,14 +26,11 @@ export const rollingRestart: Scenario = {
     const rounds = quick ? 1 : 2;
     const platform = await Platform.start('r4', {
       workers: 3,
-      workerEnv: { COMPLETED_RETENTION_COUNT: '10000000' },
+      workerEnv: KEEP_COMPLETED,
     });
     try {
       const intended = mixedJobs('r4', 200_000);
-      for (const job of intended) {
-        if (job.type === 'email')
-          platform.sink.slowToAccept((job.data as { to: string }).to, SEND_MS);
-      }
+      platform.slowMails(intended, SEND_MS);
       let stop = false;
       const loading = enqueueAll(() => platform.api, intended, {
         concurrency: 8,

@@ -1,11 +1,10 @@
 import type { Intended, LoadResult } from '../load.ts';
 import { mixedJobs } from '../load.ts';
 import { intact, outcomeFigures, settle } from '../outcome.ts';
-import { Platform } from '../platform.ts';
+import { KEEP_COMPLETED, Platform } from '../platform.ts';
 import { countKeys, usedMemory } from '../process-stats.ts';
 import { checks, ms, percentile, type Scenario, sleep } from '../scenario.ts';
 
-const KEEP_COMPLETED = { COMPLETED_RETENTION_COUNT: '10000000' };
 /** Room left above `used_memory` each time the limit is set: a few dozen jobs. */
 const MARGIN_BYTES = 64 * 1024;
 const IN_FLIGHT = 8;

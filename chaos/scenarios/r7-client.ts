@@ -2,10 +2,9 @@ import { createClient } from '@errand/client';
 import type { JobType } from '@errand/contract';
 import { type Intended, type LoadResult, mixedJobs } from '../load.ts';
 import { intact, outcomeFigures, settle } from '../outcome.ts';
-import { CRASH_SAFE_FSYNC, Platform } from '../platform.ts';
+import { CRASH_SAFE_FSYNC, KEEP_COMPLETED, Platform } from '../platform.ts';
 import { checks, type Scenario, sleep } from '../scenario.ts';
 
-const KEEP_COMPLETED = { COMPLETED_RETENTION_COUNT: '10000000' };
 const IN_FLIGHT = 16;
 
 /** The faults, in order, each once the client has `at` of the jobs acknowledged. */
@@ -80,9 +79,7 @@ export const clientRetries: Scenario = {
         if (finished) break;
         log(`R7: ${fault.what} at ${created.size} acknowledged`);
         if (fault.what === 'Redis kill -9') {
-          await platform.redis.kill();
-          await sleep(500);
-          await platform.redis.restart();
+          await platform.killRedis();
           done.redis++;
         } else {
           await restartProducer(

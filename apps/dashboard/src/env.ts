@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { envVar, parseEnv } from '@errand/config';
+import { commonEnv, envVar, parseEnv } from '@errand/config';
 import { z } from 'zod';
 
 /** Beside the code, whatever the working directory: `config/dashboard-users.yaml`. */
@@ -27,6 +27,7 @@ const addressList = z
   );
 
 const Settings = z.object({
+  ...commonEnv({ shutdownTimeoutMs: 10_000 }),
   DASHBOARD_PORT: envVar.port(3001),
   /** Loopback by default; the dashboard has a login, so 0.0.0.0 is safe behind TLS. */
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1'),
@@ -51,14 +52,6 @@ const Settings = z.object({
   /** Failed logins allowed per user name, and per client address, per 15 minutes. */
   DASHBOARD_LOGIN_FAILURES_PER_USER: envVar.int(5, 1),
   DASHBOARD_LOGIN_FAILURES_PER_IP: envVar.int(30, 1),
-  REDIS_URL: envVar.redisUrl(),
-  REDIS_REQUIRE_DURABLE: envVar.bool(true),
-  QUEUE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9:{}_-]+$/)
-    .default('errand'),
-  SHUTDOWN_TIMEOUT_MS: envVar.int(10_000, 1),
-  LOG_LEVEL: envVar.logLevel(),
 });
 
 /** Every setting of the dashboard; nothing else in the app reads process.env. */

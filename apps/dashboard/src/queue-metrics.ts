@@ -5,8 +5,8 @@ import {
   type Queues,
   readQueueStates,
   SCRAPE_READ_TIMEOUT_MS,
-  withTimeout,
 } from '@errand/queues';
+import { withTimeout } from '@errand/redis';
 import type { Redis } from 'ioredis';
 import type { Gauge } from 'prom-client';
 

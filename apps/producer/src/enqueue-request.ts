@@ -1,6 +1,10 @@
 import { enqueueEnvelope, type JobType, jobs } from '@errand/contract';
 import type { JobsOptions } from 'bullmq';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { callerOf, checkScope } from './auth.ts';
+import { idempotencyKeyOf } from './idempotency.ts';
+import { enqueueScopeOf, jobTypeOf, requireJson } from './job-type.ts';
 import { parseOr400 } from './validation.ts';
 
 /** The envelope with the payload left open: the payload is checked against its type next. */
@@ -25,4 +29,24 @@ export function parseEnqueue(type: JobType, body: unknown, at = ''): EnqueueRequ
   };
   const state = delay ? 'delayed' : parsed.priority ? 'prioritized' : 'waiting';
   return { data, opts, state };
+}
+
+/**
+ * What both enqueue routes check before the body, in this order: the `{type}` (404), the
+ * key's scope for it (403; internal types, the built-in schedules' jobs, need `admin`, not
+ * only `enqueue`), a JSON body (415), the Idempotency-Key (400). Then who is asking, and the
+ * body as sent (what the idempotency fingerprint is taken of).
+ */
+export function enqueueTarget(req: Request, res: Response) {
+  const type = jobTypeOf(req.params.type);
+  checkScope(res, enqueueScopeOf(type));
+  requireJson(req);
+  const idempotencyKey = idempotencyKeyOf(req);
+  return { type, caller: callerOf(res).name, idempotencyKey, body: req.body as unknown };
+}
+
+/** The answer's status: 202 for new jobs; 200 with `Idempotent-Replayed` for a replay. */
+export function enqueuedStatus(res: Response, replayed: boolean): Response {
+  if (replayed) res.set('Idempotent-Replayed', 'true');
+  return res.status(replayed ? 200 : 202);
 }

@@ -1,4 +1,4 @@
-import { envVar, parseEnvParts } from '@errand/config';
+import { commonEnv, envVar, parseEnvParts } from '@errand/config';
 import { envNameOf, type JobType, jobs, jobTypes } from '@errand/contract';
 import { z } from 'zod';
 import { apiKeysVar } from './api-keys.ts';
@@ -8,24 +8,17 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 /** Every setting of the producer; nothing else in the app reads process.env. */
 export const ProducerEnv = z
   .object({
+    ...commonEnv({ shutdownTimeoutMs: 10_000 }),
     NODE_ENV: z.string().default('development'),
     PRODUCER_PORT: envVar.port(3000),
     /** Loopback by default; any other address needs API_KEYS. */
     PRODUCER_HOST: z.string().min(1).default('127.0.0.1'),
-    REDIS_URL: envVar.redisUrl(),
-    REDIS_REQUIRE_DURABLE: envVar.bool(true),
     /** A Redis command with no answer after this long fails the request with 503 (a frozen Redis). */
     REDIS_COMMAND_TIMEOUT_MS: envVar.int(2_000, 50),
-    QUEUE_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9:{}_-]+$/)
-      .default('errand'),
     BODY_LIMIT_BYTES: envVar.int(1024 * 1024, 1),
     API_KEYS: apiKeysVar,
     /** Requests per second per API key (all anonymous callers share one budget while no keys are set). */
     API_RATE_LIMIT: envVar.int(100, 1),
-    SHUTDOWN_TIMEOUT_MS: envVar.int(10_000, 1),
-    LOG_LEVEL: envVar.logLevel(),
   })
   .superRefine((env, ctx) => {
     if (env.API_KEYS.length > 0) return;

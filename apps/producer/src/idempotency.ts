@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { canonicalJson } from '@errand/contract';
 import { HttpProblem } from '@errand/http';
 import type { Alongside } from '@errand/queues';
 import type { Request } from 'express';
@@ -28,17 +29,8 @@ export function idempotencyKeyOf(req: Request): string | undefined {
 
 const hex = (text: string) => hash('sha256', text, 'hex');
 
-/** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same request. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
+/** What an Idempotency-Key's record keeps of a request: the same for the same type and body. */
+export const fingerprintOf = (type: string, body: unknown) => hex(canonicalJson({ type, body }));
 
 export interface Claim {
   /** BullMQ job id (or, for a batch, the stem of the ids): the same for the same key. */
@@ -118,7 +110,7 @@ export async function claimKey(
 ): Promise<Claim> {
   const id = hex(`${options.caller}\n${options.key}`);
   const recordKey = `${options.prefix}:idempotency:${id}`;
-  const fingerprint = hex(canonical({ type: options.type, body: options.body }));
+  const fingerprint = fingerprintOf(options.type, options.body);
   const now = Date.now();
   const commands = commandsOf(redis);
   const outcome = await commands.errandClaimKey(

@@ -1,4 +1,5 @@
 import { HttpProblem } from '@errand/http';
+import { withTimeout } from '@errand/redis';
 import type { Redis } from 'ioredis';
 
 /** How often a connection that stopped answering is probed until it answers again. */
@@ -22,24 +23,12 @@ export async function withRedis<T>(redis: Redis, operation: () => Promise<T>): P
   if (redis.status !== 'ready') throw redisUnavailable(redis.status);
   if (silent.has(redis)) throw redisSilent();
   try {
-    return await withDeadline(operation(), redis.options.commandTimeout);
+    const ms = redis.options.commandTimeout;
+    // "Command timed out": the message of ioredis' own commandTimeout, which redisProblem maps.
+    return await (ms ? withTimeout(operation(), ms, 'Command') : operation());
   } catch (error) {
     throw redisProblem(redis, error);
   }
-}
-
-class DeadlineError extends Error {
-  override message = 'Command timed out';
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
-  if (!ms) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError()), ms);
-  });
-  work.catch(() => {}); // past the deadline its outcome is no one's
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Probe a silent connection until it answers; requests get a fast 503 meanwhile. */

@@ -3,7 +3,7 @@ import {
   DEFAULT_DEDUPE_WINDOW_S,
   DEFAULT_RETENTION_S,
 } from '@errand/analytics';
-import { envVar, parseEnvParts } from '@errand/config';
+import { commonEnv, envVar, parseEnvParts } from '@errand/config';
 import { analyticsName, type JobType, jobTypes } from '@errand/contract';
 import { z } from 'zod';
 import { queueSettings } from './queue-settings.ts';
@@ -42,14 +42,10 @@ const queueList = z
 
 /** Every setting of the worker; nothing else in the app reads process.env. */
 export const WorkerEnv = z.object({
+  /** Sidekiq's 25 s shutdown: long enough for a send to finish, short of a 30 s orchestrator kill. */
+  ...commonEnv({ shutdownTimeoutMs: 25_000 }),
   WORKER_PORT: envVar.port(3002),
   WORKER_HOST: z.string().min(1).default('127.0.0.1'),
-  REDIS_URL: envVar.redisUrl(),
-  REDIS_REQUIRE_DURABLE: envVar.bool(true),
-  QUEUE_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9:{}_-]+$/)
-    .default('errand'),
   /** Comma-separated job types this process serves; all when empty. */
   WORKER_QUEUES: queueList,
   /** Redis lock of a running job; a worker that dies loses its jobs to others after this. */
@@ -96,9 +92,6 @@ export const WorkerEnv = z.object({
    * file schedules; a path given here must exist.
    */
   SCHEDULES_FILE: z.string().min(1).optional(),
-  /** Sidekiq's 25 s: long enough for a send to finish, short of a 30 s orchestrator kill. */
-  SHUTDOWN_TIMEOUT_MS: envVar.int(25_000, 1),
-  LOG_LEVEL: envVar.logLevel(),
 });
 
 export type WorkerEnv = z.output<typeof WorkerEnv>;

@@ -1,1 +1,2 @@
+export * from './common-env.ts';
 export * from './parse.ts';

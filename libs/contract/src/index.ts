@@ -1,6 +1,7 @@
 export * from './analytics.ts';
 export * from './analytics-report.ts';
 export * from './api.ts';
+export * from './canonical-json.ts';
 export * from './catalog.ts';
 export * from './email.ts';
 export * from './headers.ts';

@@ -1,4 +1,5 @@
 import type { Metrics } from '@errand/observability';
+import { TimeoutError, withTimeout } from '@errand/redis';
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 
@@ -11,18 +12,16 @@ export async function probeRedis(
   prefix: string,
   timeoutMs = 1_000,
 ): Promise<string | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
-  });
-  const probe = redis
-    .set(`${prefix}:readyz`, String(Date.now()), 'PX', 10_000)
-    .then(() => undefined)
-    .catch((error: Error) => error.message);
   try {
-    return await Promise.race([probe, timeout]);
-  } finally {
-    clearTimeout(timer);
+    await withTimeout(
+      redis.set(`${prefix}:readyz`, String(Date.now()), 'PX', 10_000),
+      timeoutMs,
+      'readiness probe',
+    );
+    return undefined;
+  } catch (error) {
+    if (error instanceof TimeoutError) return `no answer within ${timeoutMs} ms`;
+    return (error as Error).message;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Metrics } from '@errand/observability';
-import { SCRAPE_READ_TIMEOUT_MS, withTimeout } from './read-timeout.ts';
+import { withTimeout } from '@errand/redis';
+import { SCRAPE_READ_TIMEOUT_MS } from './read-timeout.ts';
 import type { Schedules } from './schedules.ts';
 
 const seconds = (iso: string) => Date.parse(iso) / 1000;

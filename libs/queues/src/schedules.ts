@@ -1,4 +1,5 @@
 import {
+  canonicalJson,
   type JobType,
   jobs,
   type ScheduleBody,
@@ -36,14 +37,9 @@ export class ScheduleSourceConflict extends Error {
 const NEXT_RUNS = 5;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Equal definitions: the same JSON once keys are sorted. */
-export const sameDefinition = (a: ScheduleBody, b: ScheduleBody) => canonical(a) === canonical(b);
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)))
-      : v,
-  );
+/** Equal definitions: the same canonical JSON (keys sorted, undefined ones left out). */
+export const sameDefinition = (a: ScheduleBody, b: ScheduleBody) =>
+  canonicalJson(a) === canonicalJson(b);
 
 /**
  * Schedules over BullMQ job schedulers. A schedule's record (definition, source, paused)

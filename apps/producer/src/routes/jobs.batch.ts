@@ -1,12 +1,9 @@
 import { batchEnvelope } from '@errand/contract';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import { callerOf, checkScope } from '../auth.ts';
 import type { Deps } from '../deps.ts';
 import { enqueue } from '../enqueue.ts';
-import { parseEnqueue } from '../enqueue-request.ts';
-import { idempotencyKeyOf } from '../idempotency.ts';
-import { enqueueScopeOf, jobTypeOf, requireJson } from '../job-type.ts';
+import { enqueuedStatus, enqueueTarget, parseEnqueue } from '../enqueue-request.ts';
 import { parseOr400 } from '../validation.ts';
 
 const batchBody = batchEnvelope(z.unknown());
@@ -18,21 +15,10 @@ const batchBody = batchEnvelope(z.unknown());
 export const createBatch =
   (deps: Deps): RequestHandler =>
   async (req, res) => {
-    const type = jobTypeOf(req.params.type);
-    // Internal types (the built-in schedules' jobs) need `admin`, not only `enqueue`.
-    checkScope(res, enqueueScopeOf(type));
-    requireJson(req);
-    const idempotencyKey = idempotencyKeyOf(req);
+    const target = enqueueTarget(req, res);
+    const { type } = target;
     const body = parseOr400(batchBody, req.body);
     const items = body.jobs.map((item, index) => parseEnqueue(type, item, `jobs.${index}`));
-    const { jobs, replayed } = await enqueue(deps, {
-      type,
-      caller: callerOf(res).name,
-      idempotencyKey,
-      body: req.body,
-      items,
-      batch: true,
-    });
-    if (replayed) res.set('Idempotent-Replayed', 'true');
-    res.status(replayed ? 200 : 202).json({ type, jobs: jobs.map((job) => ({ ...job, type })) });
+    const { jobs, replayed } = await enqueue(deps, { ...target, items, batch: true });
+    enqueuedStatus(res, replayed).json({ type, jobs: jobs.map((job) => ({ ...job, type })) });
   };

@@ -1,10 +1,7 @@
 import type { RequestHandler } from 'express';
-import { callerOf, checkScope } from '../auth.ts';
 import type { Deps } from '../deps.ts';
 import { enqueue } from '../enqueue.ts';
-import { parseEnqueue } from '../enqueue-request.ts';
-import { idempotencyKeyOf } from '../idempotency.ts';
-import { enqueueScopeOf, jobTypeOf, requireJson } from '../job-type.ts';
+import { enqueuedStatus, enqueueTarget, parseEnqueue } from '../enqueue-request.ts';
 
 /**
  * POST /v1/jobs/{type}: validate against the contract, add, answer 202 with the job's place;
@@ -13,24 +10,12 @@ import { enqueueScopeOf, jobTypeOf, requireJson } from '../job-type.ts';
 export const createJob =
   (deps: Deps): RequestHandler =>
   async (req, res) => {
-    const type = jobTypeOf(req.params.type);
-    // Internal types (the built-in schedules' jobs) need `admin`, not only `enqueue`.
-    checkScope(res, enqueueScopeOf(type));
-    requireJson(req);
-    const idempotencyKey = idempotencyKeyOf(req);
+    const target = enqueueTarget(req, res);
+    const { type } = target;
     const item = parseEnqueue(type, req.body);
-    const { jobs, replayed } = await enqueue(deps, {
-      type,
-      caller: callerOf(res).name,
-      idempotencyKey,
-      body: req.body,
-      items: [item],
-      batch: false,
-    });
+    const { jobs, replayed } = await enqueue(deps, { ...target, items: [item], batch: false });
     const [job] = jobs;
-    if (replayed) res.set('Idempotent-Replayed', 'true');
-    res
-      .status(replayed ? 200 : 202)
+    enqueuedStatus(res, replayed)
       .location(`/v1/jobs/${type}/${job?.id}`)
       .json({ id: job?.id, type, state: job?.state });
   };

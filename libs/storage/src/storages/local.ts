@@ -116,24 +116,20 @@ export class LocalStorage implements Storage {
   }
 }
 
-/** Whether the file went; not if it was gone already. */
-async function removeFile(path: string): Promise<boolean> {
+/** Whether `remove` removed it: false when it failed with one of `notRemoved` (error codes). */
+async function removed(remove: () => Promise<void>, ...notRemoved: string[]): Promise<boolean> {
   try {
-    await unlink(path);
+    await remove();
     return true;
   } catch (error) {
-    if (isCode(error, 'ENOENT')) return false;
+    if (isCode(error, ...notRemoved)) return false;
     throw error;
   }
 }
 
+/** Whether the file went; not if it was gone already. */
+const removeFile = (path: string) => removed(() => unlink(path), 'ENOENT');
+
 /** Whether the folder went; not if something was put in it meanwhile. */
-async function removeEmptyDir(path: string): Promise<boolean> {
-  try {
-    await rmdir(path);
-    return true;
-  } catch (error) {
-    if (isCode(error, 'ENOTEMPTY', 'EEXIST', 'ENOENT')) return false;
-    throw error;
-  }
-}
+const removeEmptyDir = (path: string) =>
+  removed(() => rmdir(path), 'ENOTEMPTY', 'EEXIST', 'ENOENT');
