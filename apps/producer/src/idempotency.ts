@@ -3,7 +3,7 @@ import { canonicalJson } from '@errand/contract';
 import { HttpProblem } from '@errand/http';
 import type { Alongside } from '@errand/queues';
 import type { Request } from 'express';
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 
 /** How long a key is remembered (two days), also after its job finished or was removed. */
 export const IDEMPOTENCY_TTL_S = 48 * 60 * 60;
@@ -80,23 +80,27 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-interface ClaimCommands {
-  errandClaimKey(
-    record: string,
-    fingerprint: string,
-    now: number,
-    ttl: number,
-    lease: number,
-  ): Promise<string>;
-  errandReleaseKey(record: string, value: string): Promise<number>;
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** CLAIM, on the clients `claimKey` was given. */
+    errandClaimKey(
+      record: string,
+      fingerprint: string,
+      now: number,
+      ttl: number,
+      lease: number,
+    ): Result<string, Context>;
+    /** RELEASE, likewise. */
+    errandReleaseKey(record: string, value: string): Result<number, Context>;
+  }
 }
 
-function commandsOf(redis: Redis): Redis & ClaimCommands {
-  if (!('errandClaimKey' in redis)) {
+function commandsOf(redis: Redis): Redis {
+  if (!Object.hasOwn(redis, 'errandClaimKey')) {
     redis.defineCommand('errandClaimKey', { numberOfKeys: 1, lua: CLAIM });
     redis.defineCommand('errandReleaseKey', { numberOfKeys: 1, lua: RELEASE });
   }
-  return redis as Redis & ClaimCommands;
+  return redis;
 }
 
 /**
