@@ -1,6 +1,6 @@
 import { isJobType, type JobType, jobs, jobTypes } from '@errand/contract';
 import { HttpProblem } from '@errand/http';
-import { isJobId } from '@errand/queues';
+import { isJobId, MAX_JOB_ID_LENGTH } from '@errand/queues';
 import type { Request } from 'express';
 
 /** The `{type}` path segment as a job type of the contract, or a 404 that lists the real ones. */
@@ -24,9 +24,18 @@ export function jobIdOf(param: unknown): string {
   if (typeof param === 'string' && isJobId(param)) return param;
   throw new HttpProblem(
     'job-not-found',
-    'No such job: job ids are 1 to 160 letters, digits, "_", "." or "-", or a schedule\'s repeat:<id>:<ms>.',
+    `No such job: job ids are 1 to ${MAX_JOB_ID_LENGTH} letters, digits, "_", "." or "-", or a schedule's repeat:<id>:<ms>.`,
   );
 }
+
+/** The `{type}` and `{id}` of a job's path (`/v1/jobs/{type}/{id}…`), each checked as above. */
+export function jobPathOf(req: Request): { type: JobType; id: string } {
+  return { type: jobTypeOf(req.params.type), id: jobIdOf(req.params.id) };
+}
+
+/** The 404 of a job that does not exist (or no longer does). */
+export const jobNotFound = (type: JobType, id: string) =>
+  new HttpProblem('job-not-found', `No ${type} job has id "${id}".`);
 
 /** Bodies are JSON only; anything else is a 415 before it is parsed. */
 export function requireJson(req: Request): void {

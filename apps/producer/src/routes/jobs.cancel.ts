@@ -1,7 +1,7 @@
 import { HttpProblem } from '@errand/http';
 import type { RequestHandler } from 'express';
 import type { Deps } from '../deps.ts';
-import { jobIdOf, jobTypeOf } from '../job-type.ts';
+import { jobNotFound, jobPathOf } from '../job-type.ts';
 import { withRedis } from '../redis-errors.ts';
 
 /** The states a job can be cancelled in: it has not started. */
@@ -11,11 +11,9 @@ export const CANCELLABLE: ReadonlySet<string> = new Set(['waiting', 'delayed', '
 export const cancelJob =
   ({ queues, redis }: Deps): RequestHandler =>
   async (req, res) => {
-    const type = jobTypeOf(req.params.type);
-    const id = jobIdOf(req.params.id);
+    const { type, id } = jobPathOf(req);
     const state = await withRedis(redis, () => queues[type].getJobState(id));
-    if (state === 'unknown')
-      throw new HttpProblem('job-not-found', `No ${type} job has id "${id}".`);
+    if (state === 'unknown') throw jobNotFound(type, id);
     if (!CANCELLABLE.has(state)) {
       throw new HttpProblem(
         'conflict',

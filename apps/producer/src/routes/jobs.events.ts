@@ -1,4 +1,3 @@
-import { HttpProblem } from '@errand/http';
 import type { RequestHandler } from 'express';
 import type { Deps } from '../deps.ts';
 import {
@@ -8,7 +7,7 @@ import {
   lastEventIdOf,
   newestId,
 } from '../job-event-log.ts';
-import { jobIdOf, jobTypeOf } from '../job-type.ts';
+import { jobNotFound, jobPathOf } from '../job-type.ts';
 import { readJob } from '../job-view.ts';
 import { withRedis } from '../redis-errors.ts';
 
@@ -36,8 +35,7 @@ const HEARTBEAT_EVERY = 15;
 export const streamJobEvents =
   ({ queues, redis, events }: Deps): RequestHandler =>
   async (req, res) => {
-    const type = jobTypeOf(req.params.type);
-    const id = jobIdOf(req.params.id);
+    const { type, id } = jobPathOf(req);
     const resumeFrom = lastEventIdOf(req.get('last-event-id'));
     const queue = queues[type];
     const stream = queue.keys.events ?? '';
@@ -106,7 +104,7 @@ export const streamJobEvents =
       // the listeners, on since before `newest` was read, hear every event after it.
       newest = await withRedis(redis, () => newestId(redis, stream));
       view = await withRedis(redis, () => readJob(queue, type, id));
-      if (!view) throw new HttpProblem('job-not-found', `No ${type} job has id "${id}".`);
+      if (!view) throw jobNotFound(type, id);
       if (resumeFrom && compareIds(resumeFrom, newest) < 0) {
         missedEvents = await withRedis(redis, () =>
           eventsOfJob(redis, stream, id, resumeFrom, newest),

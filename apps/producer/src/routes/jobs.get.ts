@@ -1,7 +1,6 @@
-import { HttpProblem } from '@errand/http';
 import type { RequestHandler } from 'express';
 import type { Deps } from '../deps.ts';
-import { jobIdOf, jobTypeOf } from '../job-type.ts';
+import { jobNotFound, jobPathOf } from '../job-type.ts';
 import { readJob } from '../job-view.ts';
 import { withRedis } from '../redis-errors.ts';
 
@@ -9,9 +8,8 @@ import { withRedis } from '../redis-errors.ts';
 export const getJob =
   ({ queues, redis }: Deps): RequestHandler =>
   async (req, res) => {
-    const type = jobTypeOf(req.params.type);
-    const id = jobIdOf(req.params.id);
+    const { type, id } = jobPathOf(req);
     const view = await withRedis(redis, () => readJob(queues[type], type, id));
-    if (!view) throw new HttpProblem('job-not-found', `No ${type} job has id "${id}".`);
+    if (!view) throw jobNotFound(type, id);
     res.json(view);
   };

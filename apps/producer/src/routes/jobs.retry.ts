@@ -1,17 +1,16 @@
 import { HttpProblem } from '@errand/http';
 import type { RequestHandler } from 'express';
 import type { Deps } from '../deps.ts';
-import { jobIdOf, jobTypeOf } from '../job-type.ts';
+import { jobNotFound, jobPathOf } from '../job-type.ts';
 import { withRedis } from '../redis-errors.ts';
 
 /** POST /v1/jobs/{type}/{id}/retry: run a failed job again, with a fresh set of attempts. */
 export const retryJob =
   ({ queues, redis }: Deps): RequestHandler =>
   async (req, res) => {
-    const type = jobTypeOf(req.params.type);
-    const id = jobIdOf(req.params.id);
+    const { type, id } = jobPathOf(req);
     const job = await withRedis(redis, () => queues[type].getJob(id));
-    if (!job) throw new HttpProblem('job-not-found', `No ${type} job has id "${id}".`);
+    if (!job) throw jobNotFound(type, id);
     const state = await withRedis(redis, () => job.getState());
     if (state !== 'failed') {
       throw new HttpProblem('conflict', `Job ${id} is ${state}; only failed jobs can be retried.`);
