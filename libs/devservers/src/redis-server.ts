@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { freePort } from './ports.ts';
 
 export interface RedisServerOptions {
@@ -31,6 +32,17 @@ export interface RedisServerOptions {
   deployed?: DeployedRedis;
   /** TLS only (no plain port): PEM files; the URL is then `rediss://`. Clients are not asked for a certificate. */
   tls?: { cert: string; key: string; ca: string };
+  /**
+   * More redis-server arguments, after the ones above: `['--replicaof', '127.0.0.1', '7001']`,
+   * `['--cluster-enabled', 'yes']`. `SentinelGroup` and `RedisCluster` build their nodes with it.
+   */
+  args?: readonly string[];
+  /**
+   * Run as a Sentinel: `redis-server <file> --sentinel`. The file must be this server's own
+   * and writable (Sentinel rewrites it with what it learns); persistence and password options
+   * do not apply.
+   */
+  sentinelConfig?: string;
 }
 
 /** The secrets `deploy/redis/entrypoint.sh` reads from the environment. */
@@ -68,9 +80,11 @@ export class RedisServer {
   private frozen = false;
   private exited: Promise<void> = Promise.resolve();
 
+  /** Always loopback. */
+  readonly host = '127.0.0.1';
   readonly port: number;
   readonly dir: string;
-  private readonly options: RedisServerOptions;
+  private options: RedisServerOptions;
 
   private constructor(port: number, dir: string, options: RedisServerOptions) {
     this.port = port;
@@ -131,7 +145,9 @@ export class RedisServer {
       ...(tls ? ['--tls-ca-cert-file', tls.ca] : []),
       ...['--bind', '127.0.0.1', '--dir', this.dir],
     ];
-    if (o.deployed) return where;
+    const extra = o.args ?? [];
+    if (o.sentinelConfig) return [o.sentinelConfig, ...where, '--sentinel', ...extra];
+    if (o.deployed) return [...where, ...extra];
     const args = [
       ...where,
       ...['--appendonly', o.appendonly === false ? 'no' : 'yes'],
@@ -140,6 +156,7 @@ export class RedisServer {
       ...['--save', '', '--logfile', '', '--daemonize', 'no', '--protected-mode', 'yes'],
     ];
     if (o.password) args.push('--requirepass', o.password);
+    args.push(...extra);
     return args;
   }
 
@@ -163,12 +180,16 @@ export class RedisServer {
       detached: detached ?? false,
       env,
     });
+    // A Sentinel logs no "Ready to accept connections"; its ID comes once it listens.
+    const readyLine = this.options.sentinelConfig
+      ? 'Sentinel ID is'
+      : 'Ready to accept connections';
     let output = '';
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     return new Promise((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
+        if (output.includes(readyLine)) {
           child.stdout?.off('data', onData);
           this.child = child;
           child.once('exit', () => {
@@ -233,9 +254,36 @@ export class RedisServer {
     if (this.options.dir === undefined) await rm(this.dir, { recursive: true, force: true });
   }
 
-  /** Start again on the same port and data directory (stops a running server first). */
-  async restart(): Promise<void> {
+  /**
+   * Start again on the same port and data directory (stops a running server first). `args`
+   * replaces the extra arguments: a node that comes back as the replica of a new primary.
+   */
+  async restart(args?: readonly string[]): Promise<void> {
     await this.stop();
+    if (args) this.options = { ...this.options, args };
     await this.spawn();
+  }
+
+  /**
+   * One command on a short-lived connection, as the server's own admin: a harness probe
+   * (`CONFIG GET appendonly`, `ROLE`). Plain TCP only.
+   */
+  async command(name: string, ...args: (string | number)[]): Promise<unknown> {
+    if (this.options.tls) throw new Error('RedisServer.command speaks plain TCP only');
+    const client = new Redis(this.adminUrl ?? this.url, {
+      lazyConnect: true,
+      connectTimeout: 1_000,
+      commandTimeout: 2_000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      disableClientInfo: true,
+    });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      return await client.call(name, ...args);
+    } finally {
+      client.disconnect();
+    }
   }
 }
