@@ -23,7 +23,7 @@ const noop = async () => ({ startedAt: performance.timeOrigin + performance.now(
 try {
   const env = loadEnv(process.env);
   const logger = createLogger('worker', env.LOG_LEVEL);
-  const redis = createRedis(env.REDIS_URL, 'worker');
+  const redis = createRedis(env.redis, 'worker');
   const metrics = new Metrics('worker');
   const runtime = startWorkers({
     ...env.runtime,

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole platform on one machine.
- * 1. Redis: REDIS_URL when given; else reuse or start a local redis-server with AOF in data/redis.
+ * 1. Redis: REDIS_URL or REDIS_SENTINELS when given; else reuse or start a local redis-server
+ *    with AOF in data/redis.
  * 2. SMTP: SMTP_URL when given; else a local catcher that saves each message in data/mail.
  * 3. Dashboard users: with no users file, an `admin` with a random password, printed once.
  * 4. Producer, worker and dashboard, each its own process (as in production).
@@ -21,17 +22,18 @@ let redis: RedisServer | undefined;
 let smtp: SmtpSink | undefined;
 const apps: { name: string; child: ChildProcess }[] = [];
 
-async function startRedis(): Promise<string> {
-  if (env.REDIS_URL) return env.REDIS_URL;
+/** The REDIS_URL the apps get; none when the environment says where Redis is (URL or Sentinel). */
+async function startRedis(): Promise<Record<string, string>> {
+  if (env.REDIS_URL || env.REDIS_SENTINELS) return {};
   const url = `redis://127.0.0.1:${LOCAL_REDIS_PORT}`;
   if (await isListening(LOCAL_REDIS_PORT)) {
     console.log(`redis:     reusing the Redis that answers at ${url}`);
-    return url;
+    return { REDIS_URL: url };
   }
   const dir = join(DATA_DIR, 'redis');
   redis = await RedisServer.start({ port: LOCAL_REDIS_PORT, dir, detached: true });
   console.log(`redis:     started redis-server at ${url} with AOF in ${dir}`);
-  return url;
+  return { REDIS_URL: url };
 }
 
 async function startSmtp(): Promise<string> {
@@ -102,7 +104,7 @@ function forceQuit() {
 }
 
 try {
-  const redisUrl = await startRedis();
+  const redisEnv = await startRedis();
   const smtpUrl = await startSmtp();
   const ports = {
     PRODUCER_PORT: env.PRODUCER_PORT ?? '3000',
@@ -110,7 +112,7 @@ try {
     WORKER_PORT: env.WORKER_PORT ?? '3002',
   };
   await ensureDashboardUser();
-  const common = { REDIS_URL: redisUrl, SMTP_URL: smtpUrl, ...ports };
+  const common = { ...redisEnv, SMTP_URL: smtpUrl, ...ports };
   startApp('producer', common);
   startApp('worker', common);
   startApp('dashboard', common);

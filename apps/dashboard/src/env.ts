@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { commonEnv, envVar, parseEnv } from '@errand/config';
+import { commonEnv, envVar, parseEnv, parseEnvParts } from '@errand/config';
+import { RedisLocationEnv } from '@errand/redis';
 import { z } from 'zod';
 
 /** Beside the code, whatever the working directory: `config/dashboard-users.yaml`. */
@@ -65,8 +66,14 @@ export const DashboardEnv = Settings.refine(
 
 export type DashboardEnv = z.output<typeof DashboardEnv>;
 
-export const loadEnv = (env: Record<string, string | undefined>) =>
-  parseEnv(DashboardEnv, env, 'dashboard');
+export function loadEnv(env: Record<string, string | undefined>) {
+  const { base, redis } = parseEnvParts(
+    { base: DashboardEnv, redis: RedisLocationEnv },
+    env,
+    'dashboard',
+  );
+  return { ...base, redis };
+}
 
 /** What `npm run dashboard:user` reads: only where the users file is. */
 export const loadUsersFileEnv = (env: Record<string, string | undefined>) =>

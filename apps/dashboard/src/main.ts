@@ -24,7 +24,7 @@ try {
 
   // 2. dependencies
   // the producer's connection options: a request path fails fast rather than queueing commands
-  const redis = await connectRedis(env.REDIS_URL, 'producer', {
+  const redis = await connectRedis(env.redis, 'producer', {
     requireDurable: env.REDIS_REQUIRE_DURABLE,
     logger,
   });

@@ -1,5 +1,6 @@
 import { commonEnv, envVar, parseEnvParts } from '@errand/config';
 import { envNameOf, type JobType, jobs, jobTypes } from '@errand/contract';
+import { RedisLocationEnv } from '@errand/redis';
 import { z } from 'zod';
 import { apiKeysVar } from './api-keys.ts';
 
@@ -56,6 +57,10 @@ const maxWaiting = z.looseObject({}).transform((env, ctx) => {
 
 /** The producer's settings, with the depth limit of each job type under `maxWaiting`. */
 export function loadEnv(env: Record<string, string | undefined>) {
-  const parts = parseEnvParts({ base: ProducerEnv, maxWaiting }, env, 'producer');
-  return { ...parts.base, maxWaiting: parts.maxWaiting };
+  const parts = parseEnvParts(
+    { base: ProducerEnv, maxWaiting, redis: RedisLocationEnv },
+    env,
+    'producer',
+  );
+  return { ...parts.base, maxWaiting: parts.maxWaiting, redis: parts.redis };
 }

@@ -1,7 +1,7 @@
 import type { JobType } from '@errand/contract';
 import { errorLines, type Logger } from '@errand/observability';
 import type { Queues } from '@errand/queues';
-import { createRedis } from '@errand/redis';
+import { createRedis, type RedisLocation } from '@errand/redis';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -17,7 +17,7 @@ export interface JobEvents {
 
 export function makeJobEvents(options: {
   redis: Redis;
-  redisUrl: string;
+  redisLocation: RedisLocation | string;
   queues: Queues;
   /** Where the QueueEvents' errors go, one line each (BullMQ prints stacks without a listener). */
   logger?: Logger;
@@ -33,7 +33,7 @@ export function makeJobEvents(options: {
     // an event written between this stream opening and that read is then not lost.
     const [last] = await options.redis.xrevrange(queue.keys.events ?? '', '+', '-', 'COUNT', 1);
     // A blocking reader (XREAD BLOCK) needs the worker role's patient connection.
-    const connection = createRedis(options.redisUrl, 'worker');
+    const connection = createRedis(options.redisLocation, 'worker');
     connection.on('error', () => {}); // it reconnects by itself; the API's client logs outages
     connections.push(connection);
     const events = new QueueEvents(queue.name, {

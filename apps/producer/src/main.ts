@@ -26,14 +26,14 @@ try {
   // 2. dependencies
   // The commands of the requests in flight (rate limit, depth check, add) go out in one
   // write per tick instead of one each: a loaded producer's CPU went mostly to socket writes.
-  const redis = await connectRedis(env.REDIS_URL, 'producer', {
+  const redis = await connectRedis(env.redis, 'producer', {
     requireDurable: env.REDIS_REQUIRE_DURABLE,
     logger,
     autoPipelining: true,
     commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
   });
   const queues = openQueues(redis, env.QUEUE_PREFIX, { logger });
-  const events = makeJobEvents({ redis, redisUrl: env.REDIS_URL, queues, logger });
+  const events = makeJobEvents({ redis, redisLocation: env.redis, queues, logger });
   const metrics = producerMetrics(new Metrics('producer'));
   const app = buildApp(
     {

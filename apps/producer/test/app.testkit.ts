@@ -33,7 +33,7 @@ export async function startProducer(prefix: string, options: TestProducerOptions
   });
   await redis.connect();
   const queues: Queues = openQueues(redis, prefix);
-  const events = makeJobEvents({ redis, redisUrl: server.url, queues });
+  const events = makeJobEvents({ redis, redisLocation: server.url, queues });
   const metrics = producerMetrics(new Metrics('test'));
   const deps: Deps = {
     redis,

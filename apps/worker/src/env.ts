@@ -5,6 +5,7 @@ import {
 } from '@errand/analytics';
 import { commonEnv, envVar, parseEnvParts } from '@errand/config';
 import { analyticsName, type JobType, jobTypes } from '@errand/contract';
+import { type RedisLocation, RedisLocationEnv } from '@errand/redis';
 import { z } from 'zod';
 import { queueSettings } from './queue-settings.ts';
 import type { RuntimeOptions } from './runtime.ts';
@@ -98,12 +99,17 @@ export type WorkerEnv = z.output<typeof WorkerEnv>;
 
 /** The worker's settings, with per-queue settings (`EMAIL_CONCURRENCY`…) under `queues`. */
 export function loadEnv(env: Record<string, string | undefined>) {
-  const { base, queues } = parseEnvParts({ base: WorkerEnv, queues: queueSettings }, env, 'worker');
+  const { base, queues, redis } = parseEnvParts(
+    { base: WorkerEnv, queues: queueSettings, redis: RedisLocationEnv },
+    env,
+    'worker',
+  );
   return {
     ...base,
     queues,
+    redis,
     analytics: analyticsSettings(base),
-    runtime: runtimeSettings(base, queues),
+    runtime: runtimeSettings(base, queues, redis),
   };
 }
 
@@ -111,9 +117,10 @@ export function loadEnv(env: Record<string, string | undefined>) {
 const runtimeSettings = (
   env: WorkerEnv,
   queues: RuntimeOptions['settings'],
+  redis: RedisLocation,
 ): Omit<RuntimeOptions, 'types' | 'processors' | 'logger' | 'metrics'> => ({
   settings: queues,
-  redisUrl: env.REDIS_URL,
+  redisLocation: redis,
   prefix: env.QUEUE_PREFIX,
   lockDurationMs: env.WORKER_LOCK_DURATION_MS,
   stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,

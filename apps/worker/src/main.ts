@@ -37,7 +37,7 @@ try {
   // 2. dependencies
   // Processors' own commands (analytics script, send ledger): those of the jobs running at
   // once go out in one write per tick instead of one each.
-  const redis = await connectRedis(env.REDIS_URL, 'worker', {
+  const redis = await connectRedis(env.redis, 'worker', {
     requireDurable: env.REDIS_REQUIRE_DURABLE,
     logger,
     autoPipelining: true,
@@ -45,7 +45,7 @@ try {
   // The queues (schedules, the digest's mails) on a connection of their own: BullMQ defines
   // its ~60 scripts on a queue's connection, and ioredis copies every defined script into
   // each auto-pipeline, which would tax every batch of the processors' commands.
-  const queueRedis = createRedis(env.REDIS_URL, 'worker');
+  const queueRedis = createRedis(env.redis, 'worker');
   // Schedules: make the schedules file true in Redis before taking any job.
   const queues = openQueues(queueRedis, env.QUEUE_PREFIX, { logger });
   if (entries) {

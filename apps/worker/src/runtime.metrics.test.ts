@@ -47,7 +47,7 @@ it('records completed and failed jobs in BullMQ metrics', async () => {
       JobType,
       QueueSettings
     >,
-    redisUrl: redis.url,
+    redisLocation: redis.url,
     prefix: PREFIX,
     lockDurationMs: 10_000,
     stalledIntervalMs: 5_000,

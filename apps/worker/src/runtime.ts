@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { type JobType, jobs } from '@errand/contract';
 import { errorLines, type Logger, type Metrics } from '@errand/observability';
-import { createRedis } from '@errand/redis';
+import { createRedis, type RedisLocation } from '@errand/redis';
 import {
   type BackendFactory,
   createRedisBackend,
@@ -26,7 +26,7 @@ export interface RuntimeOptions {
   types: JobType[];
   processors: Processors;
   settings: Record<JobType, QueueSettings>;
-  redisUrl: string;
+  redisLocation: RedisLocation | string;
   prefix: string;
   lockDurationMs: number;
   stalledIntervalMs: number;
@@ -80,7 +80,7 @@ export function startWorkers(options: RuntimeOptions) {
 
   const served = options.types.map((type) => {
     const settings = options.settings[type];
-    const connection = createRedis(options.redisUrl, 'worker');
+    const connection = createRedis(options.redisLocation, 'worker');
     const queue = new Queue(jobs[type].queue, { connection, prefix: options.prefix });
     const logger = options.logger.child({ queue: type });
     // One line per distinct error while Redis is away, instead of BullMQ's printed stacks.

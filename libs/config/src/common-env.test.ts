@@ -12,7 +12,6 @@ const appEnv = z.object({
 describe('commonEnv', () => {
   it('gives every app the same defaults, the shutdown deadline its own', () => {
     expect(parseEnv(appEnv, {}, 'worker')).toEqual({
-      REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_REQUIRE_DURABLE: true,
       QUEUE_PREFIX: 'errand',
       SHUTDOWN_TIMEOUT_MS: 25_000,
@@ -31,9 +30,9 @@ describe('commonEnv', () => {
   });
 
   it('lists its bad variables beside the app’s own', () => {
-    const env = { REDIS_URL: 'http://cache', SHUTDOWN_TIMEOUT_MS: '0', APP_PORT: 'x' };
+    const env = { LOG_LEVEL: 'loud', SHUTDOWN_TIMEOUT_MS: '0', APP_PORT: 'x' };
     expect(() => parseEnv(appEnv, env, 'worker')).toThrow(
-      /REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL\n {2}- SHUTDOWN_TIMEOUT_MS: [^\n]+\n {2}- APP_PORT: /,
+      /SHUTDOWN_TIMEOUT_MS: [^\n]+\n {2}- LOG_LEVEL: [^\n]+\n {2}- APP_PORT: /,
     );
   });
 });

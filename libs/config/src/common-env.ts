@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { envVar } from './parse.ts';
 
 /**
- * The settings every app reads, declared once and spread into each app's schema:
+ * The settings every app reads, declared once and spread into each app's schema (where Redis
+ * is, `RedisLocationEnv` of `@errand/redis`, is a part of its own beside them):
  * `z.object({ ...commonEnv({ shutdownTimeoutMs: 10_000 }), PRODUCER_PORT: … })`.
  */
 export const commonEnv = ({ shutdownTimeoutMs }: { shutdownTimeoutMs: number }) => ({
-  REDIS_URL: envVar.redisUrl(),
   /** Refuse to start on a Redis with AOF off or that may evict keys; `false` only warns. */
   REDIS_REQUIRE_DURABLE: envVar.bool(true),
   /** BullMQ's key prefix, under which every key of Errand lives; `{errand}` on a cluster. */

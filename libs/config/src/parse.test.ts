@@ -6,7 +6,10 @@ const schema = z.object({
   PORT: envVar.port(3000),
   CONCURRENCY: envVar.int(4, 1),
   REQUIRE_DURABLE: envVar.bool(true),
-  REDIS_URL: envVar.redisUrl(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
   LOG_LEVEL: envVar.logLevel(),
 });
 

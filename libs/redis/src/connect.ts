@@ -1,6 +1,8 @@
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { type ConnectionRole, createRedis, redactRedisUrl } from './connection.ts';
-import { checkDurability } from './durability.ts';
+import { type ConnectionRole, createRedis, redisOptions } from './connection.ts';
+import { checkDurability, inspectDurability, replicasOf } from './durability.ts';
+import { describeLocation, type RedisLocation } from './location.ts';
 
 export class RedisUnreachableError extends Error {
   override name = 'RedisUnreachableError';
@@ -12,7 +14,7 @@ export class RedisUnreachableError extends Error {
  * start are logged once per distinct message, since ioredis retries every second or two.
  */
 export async function connectRedis(
-  url: string,
+  where: RedisLocation | string,
   role: ConnectionRole,
   options: {
     requireDurable: boolean;
@@ -27,7 +29,9 @@ export async function connectRedis(
     commandTimeoutMs?: number;
   },
 ) {
-  const redis = createRedis(url, role, {
+  const location: RedisLocation =
+    typeof where === 'string' ? { mode: 'single', url: where } : where;
+  const redis = createRedis(location, role, {
     lazyConnect: true,
     enableAutoPipelining: options.autoPipelining ?? false,
     ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
@@ -47,19 +51,51 @@ export async function connectRedis(
   } catch (error) {
     redis.disconnect();
     throw new RedisUnreachableError(
-      `Cannot reach Redis at ${redactRedisUrl(url)} (${(error as Error).message}). ` +
-        'Start one (npm start starts a local redis-server for you), or set REDIS_URL to a running Redis.',
+      `Cannot reach Redis at ${describeLocation(location)} (${(error as Error).message}). ` +
+        (location.mode === 'single'
+          ? 'Start one (npm start starts a local redis-server for you), or set REDIS_URL to a running Redis.'
+          : 'Check REDIS_SENTINELS and REDIS_SENTINEL_NAME, and that a sentinel names a primary that answers.'),
     );
   }
   try {
     const report = await checkDurability(redis, {
       require: options.requireDurable,
       warn: (message) => options.logger.warn(message),
+      others: location.mode === 'sentinel' ? await promotable(redis, location) : [],
     });
-    options.logger.info({ redis: redactRedisUrl(url), aof: report.appendonly }, 'redis connected');
+    options.logger.info(
+      { redis: describeLocation(location), aof: report.appendonly },
+      'redis connected',
+    );
   } catch (error) {
     redis.disconnect();
     throw error;
   }
   return redis;
+}
+
+/** A Sentinel group's replicas, each checked over a short-lived connection of its own. */
+async function promotable(redis: Redis, location: RedisLocation) {
+  const { sentinels, name, role, sentinelUsername, sentinelPassword, ...node } = redisOptions(
+    location,
+    'producer',
+  );
+  return (await replicasOf(redis)).map(({ host, port }) => ({
+    name: `Replica ${host}:${port}`,
+    inspect: async () => {
+      const replica = new Redis({
+        ...node,
+        host,
+        port,
+        lazyConnect: true,
+        retryStrategy: () => null,
+      });
+      try {
+        await replica.connect();
+        return await inspectDurability(replica);
+      } finally {
+        replica.disconnect();
+      }
+    },
+  }));
 }

@@ -46,16 +46,47 @@ export class RedisNotDurableError extends Error {
 }
 
 /**
+ * The replicas the primary knows (INFO replication: `slave0:ip=…,port=…,state=online,…`).
+ * Under Sentinel each may be promoted, so each must keep jobs as the primary does.
+ */
+export async function replicasOf(redis: Redis): Promise<{ host: string; port: number }[]> {
+  const info = parseInfo(await redis.info('replication'));
+  const replicas: { host: string; port: number }[] = [];
+  for (const [key, value] of info) {
+    if (!/^slave\d+$/.test(key)) continue;
+    const fields = new Map(value.split(',').map((pair) => pair.split('=') as [string, string]));
+    const port = Number(fields.get('port'));
+    const host = fields.get('ip');
+    if (host && Number.isInteger(port)) replicas.push({ host, port });
+  }
+  return replicas;
+}
+
+/**
  * Refuse to start on a Redis that would lose jobs, or only warn when `require` is false
- * (throwaway development Redis). Returns the report so callers can log it.
+ * (throwaway development Redis). `others` are nodes that may become the primary (a Sentinel
+ * group's replicas): each is inspected too, its problems named by its address; one that
+ * cannot be reached is a warning, since it may be down for now. Returns the primary's report.
  */
 export async function checkDurability(
   redis: Redis,
-  options: { require: boolean; warn: (message: string) => void },
+  options: {
+    require: boolean;
+    warn: (message: string) => void;
+    others?: { name: string; inspect: () => Promise<DurabilityReport> }[];
+  },
 ): Promise<DurabilityReport> {
   const report = await inspectDurability(redis);
-  if (report.problems.length === 0) return report;
-  const text = report.problems.join(' ');
+  const problems = [...report.problems];
+  for (const other of options.others ?? []) {
+    try {
+      problems.push(...(await other.inspect()).problems.map((text) => `${other.name}: ${text}`));
+    } catch (error) {
+      options.warn(`Could not check ${other.name} (${(error as Error).message}).`);
+    }
+  }
+  if (problems.length === 0) return report;
+  const text = problems.join(' ');
   if (options.require) {
     throw new RedisNotDurableError(
       `Redis would lose jobs. ${text} To run anyway against a throwaway Redis, set REDIS_REQUIRE_DURABLE=false.`,
