@@ -1,4 +1,4 @@
-import { type RedisServer, SentinelGroup } from '@errand/devservers';
+import { SentinelGroup } from '@errand/devservers';
 import {
   type AppProcess,
   eventually,
@@ -30,22 +30,6 @@ describe('the API across a Sentinel failover', () => {
   const post = (path: string, json: unknown, headers: Record<string, string> = {}) =>
     request(`${producer.api}${path}`, { method: 'POST', json, headers });
 
-  /** Until every replica has what the primary has written so far. */
-  const replicated = async (primary: RedisServer) => {
-    const info = String(await primary.command('INFO', 'replication'));
-    const written = Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
-    await eventually(
-      async () => {
-        const now = String(await primary.command('INFO', 'replication'));
-        const offsets = [...now.matchAll(/slave\d+:[^\n]*offset=(\d+)/g)].map((m) => Number(m[1]));
-        return offsets.length === 2 && offsets.every((offset) => offset >= written)
-          ? true
-          : undefined;
-      },
-      { timeoutMs: 10_000, what: 'the replicas to catch up' },
-    );
-  };
-
   beforeAll(async () => {
     group = await SentinelGroup.start();
     const env = {
@@ -75,7 +59,7 @@ describe('the API across a Sentinel failover', () => {
     const stream = await openStream(url);
     const seen: SseEvent[] = [(await stream.next()) as SseEvent];
     expect(seen[0]?.data.state).toBe('delayed');
-    await replicated(await group.primary());
+    await group.synced();
 
     const killed = await group.killPrimary();
     await group.waitForNewPrimary(killed);

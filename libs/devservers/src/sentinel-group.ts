@@ -200,6 +200,23 @@ export class SentinelGroup {
     return primary;
   }
 
+  /**
+   * Until every replica has what the primary has written so far (their offsets in its INFO
+   * replication reach its own): what was acknowledged then survives a kill of the primary.
+   */
+  async synced(timeoutMs = 10_000): Promise<void> {
+    const primary = await this.primary();
+    const offset = (info: string) => Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
+    const written = offset(String(await primary.command('INFO', 'replication')));
+    await until('the replicas to catch up', Date.now() + timeoutMs, async () => {
+      const info = String(await primary.command('INFO', 'replication'));
+      const replicas = [...info.matchAll(/slave\d+:[^\r\n]*offset=(\d+)/g)].map((m) =>
+        Number(m[1]),
+      );
+      return replicas.length > 0 && replicas.every((at) => at >= written) ? true : undefined;
+    });
+  }
+
   /** SIGKILL the current primary (a crash); returns it. */
   async killPrimary(): Promise<RedisServer> {
     const primary = await this.primary();
