@@ -1,3 +1,4 @@
+export * from './poll.ts';
 export * from './ports.ts';
 export * from './redis-cluster.ts';
 export * from './redis-server.ts';

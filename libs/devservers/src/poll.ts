@@ -1,10 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Poll `probe` until it returns a value, or fail at `deadline` saying what was awaited. */
+/**
+ * Poll `probe` every `intervalMs` until it returns a value other than undefined (a throw counts
+ * as not yet), or fail at `deadline` saying what was awaited and the last error.
+ */
 export async function until<T>(
   what: string,
   deadline: number,
-  probe: () => Promise<T | undefined>,
+  probe: () => Promise<T | undefined> | T | undefined,
+  intervalMs = 100,
 ): Promise<T> {
   let last: unknown;
   for (;;) {
@@ -16,13 +20,13 @@ export async function until<T>(
     }
     if (Date.now() >= deadline) {
       throw new Error(
-        `Timed out waiting for ${what}${last ? ` (last error: ${message(last)})` : ''}`,
+        `Timed out waiting for ${what}${last ? ` (last error: ${errorMessage(last)})` : ''}`,
       );
     }
-    await sleep(100);
+    await sleep(intervalMs);
   }
 }
 
-export function message(error: unknown): string {
+export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { message, until } from './poll.ts';
+import { errorMessage, until } from './poll.ts';
 import { freeClusterPorts } from './ports.ts';
 import { RedisServer } from './redis-server.ts';
 
@@ -119,7 +119,9 @@ export class RedisCluster {
         ...(binary ? { binary } : {}),
       });
     } catch (error) {
-      throw new Error(`Redis Cluster: node 127.0.0.1:${port} did not start: ${message(error)}`);
+      throw new Error(
+        `Redis Cluster: node 127.0.0.1:${port} did not start: ${errorMessage(error)}`,
+      );
     }
   }
 
@@ -195,7 +197,7 @@ export class RedisCluster {
         last = error;
       }
     }
-    throw new Error(`No cluster node answered CLUSTER SLOTS: ${message(last)}`);
+    throw new Error(`No cluster node answered CLUSTER SLOTS: ${errorMessage(last)}`);
   }
 
   /** SIGKILL a master (the one on `which`'s port, else the first); returns it with its slots. */

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { message, until } from './poll.ts';
+import { errorMessage, until } from './poll.ts';
 import { distinctFreePorts } from './ports.ts';
 import { RedisServer } from './redis-server.ts';
 
@@ -131,7 +131,7 @@ export class SentinelGroup {
       });
     } catch (error) {
       throw new Error(
-        `Sentinel group: data node 127.0.0.1:${port} did not start: ${message(error)}`,
+        `Sentinel group: data node 127.0.0.1:${port} did not start: ${errorMessage(error)}`,
       );
     }
   }
@@ -158,7 +158,7 @@ export class SentinelGroup {
       });
     } catch (error) {
       throw new Error(
-        `Sentinel group: sentinel 127.0.0.1:${port} did not start: ${message(error)}`,
+        `Sentinel group: sentinel 127.0.0.1:${port} did not start: ${errorMessage(error)}`,
       );
     }
   }
@@ -184,7 +184,7 @@ export class SentinelGroup {
         last = error;
       }
     }
-    throw new Error(`No sentinel named the primary: ${message(last)}`);
+    throw new Error(`No sentinel named the primary: ${errorMessage(last)}`);
   }
 
   /**
