@@ -4,6 +4,7 @@
  * job's result is the moment the processor started (ms since the epoch, µs precision), for
  * the latency case. Env: REDIS_URL, QUEUE, PREFIX, CONCURRENCY.
  */
+import { queuePrefix } from '@errand/queues';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
@@ -14,7 +15,7 @@ const worker = new Worker(
   async () => ({ startedAt: performance.timeOrigin + performance.now() }),
   {
     connection,
-    prefix: env.PREFIX ?? 'bare',
+    prefix: queuePrefix(env.PREFIX ?? 'bare', env.QUEUE ?? ''),
     concurrency: Number(env.CONCURRENCY ?? 1),
     removeOnComplete: { age: 24 * 3600, count: 10_000 },
     removeOnFail: { age: 7 * 24 * 3600 },

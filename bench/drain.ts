@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobs } from '@errand/contract';
+import { queuePrefix } from '@errand/queues';
 import { Queue } from 'bullmq';
 import type { BenchContext } from './case.ts';
 import { liveEvents } from './events.ts';
@@ -97,7 +98,10 @@ export async function timeDrain(
 
 /** The analytics queue of `prefix`, filled with `count` one-event jobs by raw addBulk. */
 export async function filledQueue(ctx: BenchContext, prefix: string, count: number) {
-  const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
+  const queue = new Queue(jobs.analytics.queue, {
+    connection: ctx.redis,
+    prefix: queuePrefix(prefix, jobs.analytics.queue),
+  });
   await fill(
     queue,
     liveEvents(count, prefix).map((event) => ({ events: [event] })),

@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:http';
 import { jobs } from '@errand/contract';
+import { queuePrefix } from '@errand/queues';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
@@ -13,7 +14,7 @@ const env = process.env;
 const connection = new Redis(env.REDIS_URL ?? '', { enableAutoPipelining: true });
 const queue = new Queue(jobs.analytics.queue, {
   connection,
-  prefix: env.PREFIX ?? 'floor',
+  prefix: queuePrefix(env.PREFIX ?? 'floor', jobs.analytics.queue),
   defaultJobOptions: jobs.analytics.defaults,
 });
 

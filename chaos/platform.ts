@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobs } from '@errand/contract';
 import { freePort, RedisServer, SmtpSink } from '@errand/devservers';
+import { queuePrefix } from '@errand/queues';
 import { type AppProcess, startApp } from '@errand/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -75,7 +76,10 @@ export class Platform {
     this.observer = new Redis(this.redis.url, { maxRetriesPerRequest: null });
     this.observer.on('error', () => {}); // Redis is killed on purpose; it reconnects
     const queue = (queueName: string) =>
-      new Queue(queueName, { connection: this.observer, prefix: this.prefix });
+      new Queue(queueName, {
+        connection: this.observer,
+        prefix: queuePrefix(this.prefix, queueName),
+      });
     this.queues = { email: queue(jobs.email.queue), analytics: queue(jobs.analytics.queue) };
     for (const q of Object.values(this.queues)) q.on('error', () => {});
   }

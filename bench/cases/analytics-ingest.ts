@@ -1,4 +1,5 @@
 import { jobs } from '@errand/contract';
+import { queuePrefix } from '@errand/queues';
 import { Queue } from 'bullmq';
 import { alternate, type BenchCase, type BenchContext, type Row } from '../case.ts';
 import { liveEvents } from '../events.ts';
@@ -33,7 +34,10 @@ async function ingestOnce(
   requests: number,
 ) {
   const prefix = `ingest-${side}-${run}`;
-  const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
+  const queue = new Queue(jobs.analytics.queue, {
+    connection: ctx.redis,
+    prefix: queuePrefix(prefix, jobs.analytics.queue),
+  });
   const bodies = batches(requests, prefix);
   const { worker, producer, port, stop } = await startEndToEnd(ctx, prefix, {
     worker: side === 'raw' ? 'bare' : 'errand',

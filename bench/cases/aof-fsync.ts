@@ -1,5 +1,6 @@
 import { jobs } from '@errand/contract';
 import { RedisServer } from '@errand/devservers';
+import { queuePrefix } from '@errand/queues';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { BenchCase, BenchContext, Figure, Row } from '../case.ts';
@@ -9,7 +10,10 @@ const IN_FLIGHT = 64;
 
 /** Jobs added per second by `Queue.add`, 64 in flight, to the Redis of `connection`. */
 async function addRate(connection: Redis, prefix: string, count: number): Promise<number> {
-  const queue = new Queue(jobs.email.queue, { connection, prefix });
+  const queue = new Queue(jobs.email.queue, {
+    connection,
+    prefix: queuePrefix(prefix, jobs.email.queue),
+  });
   const data = { to: ['ada@example.com'], subject: 'bench', text: 'x' };
   try {
     const started = performance.now();

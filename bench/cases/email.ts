@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { jobs } from '@errand/contract';
 import { SmtpSink } from '@errand/devservers';
+import { queueKey, queuePrefix } from '@errand/queues';
 import { Queue } from 'bullmq';
 import { alternate, type BenchCase, type BenchContext, compared } from '../case.ts';
 import { BENCH_FROM, benchMail } from '../mails.ts';
@@ -14,7 +15,10 @@ const TIMEOUT_MS = 300_000;
 
 /** Errand's worker on the email queue of `prefix`, with `count` mails waiting for it. */
 async function errandWorker(ctx: BenchContext, prefix: string, count: number, sink: SmtpSink) {
-  const queue = new Queue(jobs.email.queue, { connection: ctx.redis, prefix });
+  const queue = new Queue(jobs.email.queue, {
+    connection: ctx.redis,
+    prefix: queuePrefix(prefix, jobs.email.queue),
+  });
   for (let first = 0; first < count; first += 1_000) {
     await queue.addBulk(
       Array.from({ length: Math.min(1_000, count - first) }, (_, n) => ({
@@ -64,7 +68,10 @@ async function checkAndClear(ctx: BenchContext, queue: Queue, prefix: string) {
   if (failed > 0) throw new Error(`${prefix}: ${failed} email jobs failed`);
   await queue.obliterate({ force: true });
   await queue.close();
-  const ledger = ctx.redis.scanStream({ match: `${prefix}:email:sent:*`, count: 1_000 });
+  const ledger = ctx.redis.scanStream({
+    match: queueKey(prefix, jobs.email.queue, 'sent:*'),
+    count: 1_000,
+  });
   for await (const keys of ledger as AsyncIterable<string[]>) {
     if (keys.length > 0) await ctx.redis.unlink(...keys);
   }

@@ -1,5 +1,6 @@
 import { createClient } from '@errand/client';
 import { jobs } from '@errand/contract';
+import { queuePrefix } from '@errand/queues';
 import { Queue } from 'bullmq';
 import type { BenchCase, BenchContext, Row } from '../case.ts';
 import { liveEvents } from '../events.ts';
@@ -18,7 +19,10 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 async function latencies(ctx: BenchContext, path: Path, run: number, count: number) {
   const prefix = `latency-${path}-${run}`;
-  const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
+  const queue = new Queue(jobs.analytics.queue, {
+    connection: ctx.redis,
+    prefix: queuePrefix(prefix, jobs.analytics.queue),
+  });
   const { port, stop } = await startEndToEnd(ctx, prefix, {
     worker: path === 'raw' ? 'bare' : 'noop',
     producer: path !== 'raw',

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { jobs } from '@errand/contract';
 import { freePort } from '@errand/devservers';
+import { queuePrefix } from '@errand/queues';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { alternate, type BenchCase, type BenchContext, compared, type Row } from '../case.ts';
@@ -31,7 +32,10 @@ const jobsOf = (count: number, tag: string) =>
 
 /** Raw BullMQ for `seconds`: `Queue.add` (or `addBulk` of the shape's size), lanes in flight. */
 async function raw(ctx: BenchContext, shape: Shape, prefix: string, seconds: number) {
-  const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
+  const queue = new Queue(jobs.analytics.queue, {
+    connection: ctx.redis,
+    prefix: queuePrefix(prefix, jobs.analytics.queue),
+  });
   const datas = jobsOf(shape.jobsPerCall, prefix);
   const call =
     shape.jobsPerCall === 1
@@ -123,7 +127,10 @@ async function overHttp(
       latency: results[0]?.latency,
     };
   };
-  const queue = new Queue(jobs.analytics.queue, { connection: ctx.redis, prefix });
+  const queue = new Queue(jobs.analytics.queue, {
+    connection: ctx.redis,
+    prefix: queuePrefix(prefix, jobs.analytics.queue),
+  });
   try {
     const warm = await load(1);
     const pids = Object.fromEntries(producers.map((p, i) => [`producer ${i + 1}`, p.child.pid]));

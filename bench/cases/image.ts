@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ImagePayload, jobs } from '@errand/contract';
+import { queuePrefix } from '@errand/queues';
 import { Queue } from 'bullmq';
 import { alternate, type BenchCase, type BenchContext, compared } from '../case.ts';
 import { photoFixture, RENDITIONS } from '../image-fixture.ts';
@@ -52,7 +53,10 @@ async function sharpLoop(ctx: BenchContext, run: Run) {
 
 /** Errand's worker draining `count` image jobs of the stored fixture, timed by the queue. */
 async function errandWorker(ctx: BenchContext, run: Run) {
-  const queue = new Queue(jobs.image.queue, { connection: ctx.redis, prefix: run.prefix });
+  const queue = new Queue(jobs.image.queue, {
+    connection: ctx.redis,
+    prefix: queuePrefix(run.prefix, jobs.image.queue),
+  });
   const data: ImagePayload = { source: { key: FIXTURE_KEY }, outputs: RENDITIONS };
   await queue.addBulk(
     Array.from({ length: run.count }, () => ({ name: 'bench', data, opts: jobs.image.defaults })),

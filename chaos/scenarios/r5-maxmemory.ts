@@ -107,8 +107,8 @@ export const maxmemory: Scenario = {
         return answer;
       };
       const snapshot = async () => ({
-        records: await countKeys(redis, `${prefix}:idempotency:*`),
-        jobKeys: await countKeys(redis, `${prefix}:*:idem-*`),
+        records: await countKeys(redis, `${prefix}:{*}:idempotency:*`),
+        jobKeys: await countKeys(redis, `${prefix}:{*}:*:idem-*`),
         jobs: (
           await Promise.all(Object.values(platform.queues).map((q) => q.getJobCounts()))
         ).reduce((sum, counts) => sum + Object.values(counts).reduce((a, b) => a + b, 0), 0),

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { queueKey } from '@errand/queues';
 import {
   type ProducerProcess,
   request,
@@ -104,7 +105,9 @@ it('serves the apps over rediss:// as the errand user', async () => {
   expect(added.status).toBe(202);
   const admin = new Redis(redis.adminUrl ?? '', { tls: { ca: await readFile(ca) } });
   try {
-    expect(await admin.hget(`${PREFIX}:email:${added.body.id}`, 'data')).toBe(JSON.stringify(mail));
+    expect(await admin.hget(queueKey(PREFIX, 'email', added.body.id), 'data')).toBe(
+      JSON.stringify(mail),
+    );
   } finally {
     admin.disconnect();
   }

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { opsRouter } from '@errand/http';
 import type { Logger, Metrics } from '@errand/observability';
 import type { Queues } from '@errand/queues';
+import type { RedisClient } from '@errand/redis';
 import express, { type Express, type RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
 import { type Audit, auditRequests, auditRoute } from './audit.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { callerOf } from './auth/caller.ts';
@@ -18,7 +18,7 @@ import { dashboardErrors, dashboardProblem, notFound } from './problems.ts';
 
 export interface DashboardDeps {
   env: DashboardEnv;
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   metrics: Metrics;
   logger: Logger;

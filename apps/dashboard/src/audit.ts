@@ -1,6 +1,6 @@
 import type { Logger } from '@errand/observability';
+import type { RedisClient } from '@errand/redis';
 import type { RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { callerOf } from './auth/caller.ts';
 import { changesState } from './auth/csrf.ts';
@@ -29,7 +29,7 @@ export const AUDIT_CAPACITY = 10_000;
  * stream that admins read at `GET /audit`. Writing never fails the request it records: an
  * entry Redis refuses is still in the log, with the reason.
  */
-export function makeAudit(redis: Redis, prefix: string, logger: Logger) {
+export function makeAudit(redis: RedisClient, prefix: string, logger: Logger) {
   const key = `${prefix}:dashboard:audit`;
   return {
     async record(entry: Omit<AuditEntry, 'at'>): Promise<void> {

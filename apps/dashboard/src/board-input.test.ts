@@ -3,7 +3,7 @@
  * and the session are `bad-input.test.ts`'s): every refusal is a 4xx that leaves the queue as
  * it was, never a 500. See `board-input.ts` for what is checked before Bull Board runs.
  */
-import { closeQueues, openQueues, type Queues } from '@errand/queues';
+import { closeQueues, openQueues, type Queues, queuePrefix } from '@errand/queues';
 import { eventually, startTestRedis, type TestRedis } from '@errand/testing';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -93,7 +93,10 @@ async function seedEmailQueue(): Promise<number> {
   const run = async (job: { name: string }) => {
     if (job.name === 'fail') throw new Error('seeded failure');
   };
-  const worker = new Worker('email', run, { connection: workerConnection, prefix: PREFIX });
+  const worker = new Worker('email', run, {
+    connection: workerConnection,
+    prefix: queuePrefix(PREFIX, 'email'),
+  });
   try {
     await queues.email.add('fail', {}, { jobId: 'seed-failed', attempts: 1 });
     await queues.email.add('pass', {}, { jobId: 'seed-completed' });

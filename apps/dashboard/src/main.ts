@@ -1,7 +1,13 @@
 import { closeServer, listen } from '@errand/http';
 import { onShutdown, startupFailed } from '@errand/lifecycle';
 import { createLogger, Metrics } from '@errand/observability';
-import { closeQueues, makeSchedules, openQueues, scheduleMetrics } from '@errand/queues';
+import {
+  closeQueues,
+  makeSchedules,
+  openQueues,
+  refuseOldKeyLayout,
+  scheduleMetrics,
+} from '@errand/queues';
 import { connectRedis } from '@errand/redis';
 import { dashboardApp } from './app.ts';
 import { makeAudit } from './audit.ts';
@@ -26,6 +32,7 @@ try {
   // the producer's connection options: a request path fails fast rather than queueing commands
   const redis = await connectRedis(env.redis, 'producer', {
     requireDurable: env.REDIS_REQUIRE_DURABLE,
+    startupCheck: (client) => refuseOldKeyLayout(client, env.QUEUE_PREFIX),
     logger,
   });
   const prefix = env.QUEUE_PREFIX;

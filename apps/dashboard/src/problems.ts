@@ -1,8 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import { Problem, type ProblemKind, problems, sendProblem } from '@errand/http';
 import type { Logger } from '@errand/observability';
+import type { RedisClient } from '@errand/redis';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
 
 /**
  * Every kind of error the dashboard answers itself, as problem+json (the API's shape); the
@@ -35,7 +35,7 @@ export const notFound: RequestHandler = (req, _res, next) =>
  * `bad-request` (`not-found` for 404). Anything else is logged; the answer says 503 when
  * Redis is down, else 500.
  */
-export function dashboardErrors(redis: Redis, logger: Logger): ErrorRequestHandler {
+export function dashboardErrors(redis: RedisClient, logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     // No `instance`: a refusal must read the same whichever path it refuses, so that it
     // does not tell which routes exist behind the login.
@@ -43,7 +43,7 @@ export function dashboardErrors(redis: Redis, logger: Logger): ErrorRequestHandl
   };
 }
 
-function problemOf(error: unknown, redis: Redis, logger: Logger, path: string): Problem {
+function problemOf(error: unknown, redis: RedisClient, logger: Logger, path: string): Problem {
   if (error instanceof Problem) return error;
   const status = typeof error === 'object' && error && 'status' in error ? error.status : 0;
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -1,6 +1,6 @@
 import { jobs, jobTypes } from '@errand/contract';
 import { Metrics } from '@errand/observability';
-import { closeQueues, openQueues, type Queues } from '@errand/queues';
+import { closeQueues, openQueues, type Queues, queuePrefix } from '@errand/queues';
 import { createRedis } from '@errand/redis';
 import { eventually, startTestRedis, type TestRedis } from '@errand/testing';
 import { type Job, Worker } from 'bullmq';
@@ -66,7 +66,11 @@ it('exports counts by state, oldest waiting age, paused, workers and Redis memor
     if (job.data.outcome === 'fail') throw new Error('no');
     if (job.data.outcome === 'hang') await hanging;
   };
-  const worker = new Worker(jobs.digest.queue, run, { connection, prefix: PREFIX, name: 'w' });
+  const worker = new Worker(jobs.digest.queue, run, {
+    connection,
+    prefix: queuePrefix(PREFIX, jobs.digest.queue),
+    name: 'w',
+  });
   try {
     const once = { attempts: 1 };
     await queues.digest.add('ok', { outcome: 'ok' }, once);

@@ -6,8 +6,7 @@ import {
   readQueueStates,
   SCRAPE_READ_TIMEOUT_MS,
 } from '@errand/queues';
-import { withTimeout } from '@errand/redis';
-import type { Redis } from 'ioredis';
+import { mastersOf, type RedisClient, withTimeout } from '@errand/redis';
 import type { Gauge } from 'prom-client';
 
 const DEFAULT_CACHE_MS = 2_000;
@@ -31,7 +30,7 @@ type Snapshot =
  */
 export function queueMetrics(
   metrics: Metrics,
-  deps: { queues: Queues; redis: Redis },
+  deps: { queues: Queues; redis: RedisClient },
   options: { cacheMs?: number } = {},
 ): void {
   const snapshot = cached(() => read(deps), options.cacheMs ?? DEFAULT_CACHE_MS);
@@ -105,24 +104,39 @@ export function queueMetrics(
   );
 }
 
-async function read({ queues, redis }: { queues: Queues; redis: Redis }): Promise<Snapshot> {
+async function read({ queues, redis }: { queues: Queues; redis: RedisClient }): Promise<Snapshot> {
   // Not connected: commands would wait in ioredis' offline queue and pile up scrape by scrape.
   if (redis.status !== 'ready') return { up: false };
   try {
-    const [states, info] = await withTimeout(
-      Promise.all([readQueueStates(queues, redis), redis.info('memory')]),
+    const [states, memory] = await withTimeout(
+      Promise.all([readQueueStates(queues, redis), fullestMaster(redis)]),
       SCRAPE_READ_TIMEOUT_MS,
       'Redis read',
     );
-    return {
-      up: true,
-      queues: states,
-      memoryUsed: infoField(info, 'used_memory'),
-      memoryMax: infoField(info, 'maxmemory'),
-    };
+    return { up: true, queues: states, ...memory };
   } catch {
     return { up: false };
   }
+}
+
+/**
+ * Memory of the master nearest its limit (the only one on a single Redis): on a Cluster the
+ * first to refuse writes is the fullest master, whatever the others hold, so that is the
+ * one the alert on used/max must see.
+ */
+async function fullestMaster(redis: RedisClient) {
+  const nodes = await Promise.all(
+    mastersOf(redis).map(async (node) => {
+      const info = await node.info('memory');
+      return {
+        memoryUsed: infoField(info, 'used_memory'),
+        memoryMax: infoField(info, 'maxmemory'),
+      };
+    }),
+  );
+  const share = (node: { memoryUsed: number; memoryMax: number }) =>
+    node.memoryMax > 0 ? node.memoryUsed / node.memoryMax : 0;
+  return nodes.reduce((fullest, node) => (share(node) > share(fullest) ? node : fullest));
 }
 
 const infoField = (info: string, field: string) =>

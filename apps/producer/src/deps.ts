@@ -2,7 +2,7 @@ import type { AnalyticsReader } from '@errand/analytics';
 import type { JobType } from '@errand/contract';
 import type { Logger, Metrics } from '@errand/observability';
 import type { Queues, Schedules } from '@errand/queues';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@errand/redis';
 import type { Counter, Histogram } from 'prom-client';
 import type { ApiKey } from './api-keys.ts';
 import type { JobEvents } from './job-events.ts';
@@ -54,7 +54,7 @@ export interface ApiSettings {
 
 /** What the request handlers use; built once in main.ts. */
 export interface Deps {
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   events: JobEvents;
   /** Schedules: their records and BullMQ job schedulers. */

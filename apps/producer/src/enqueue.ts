@@ -1,6 +1,6 @@
 import type { JobState, JobType } from '@errand/contract';
 import { HttpProblem } from '@errand/http';
-import { addAlongside } from '@errand/queues';
+import { addAlongside, queuePrefix } from '@errand/queues';
 import type { Queue } from 'bullmq';
 import type { Deps } from './deps.ts';
 import type { EnqueueRequest } from './enqueue-request.ts';
@@ -32,7 +32,8 @@ export async function enqueue(
   return withRedis(redis, async () => {
     const claim = request.idempotencyKey
       ? await claimKey(redis, {
-          prefix: deps.prefix,
+          // The record sits in the queue's hash tag: it is written in the MULTI of the jobs.
+          prefix: queuePrefix(deps.prefix, queue.name),
           caller: request.caller,
           key: request.idempotencyKey,
           type: request.batch ? `${request.type}/batch` : request.type,

@@ -1,3 +1,5 @@
+import { jobs } from '@errand/contract';
+import { queuePrefix } from '@errand/queues';
 import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProducer } from '../test/app.testkit.ts';
@@ -53,7 +55,7 @@ describe('Idempotency-Key', () => {
   /** What a request leaves behind when it dies after claiming its key, before adding. */
   const diedAfterClaim = (key: string, data: unknown) =>
     claimKey(producer.redis, {
-      prefix: 'idem',
+      prefix: queuePrefix('idem', jobs.email.queue),
       caller: 'anonymous',
       key,
       type: 'email',

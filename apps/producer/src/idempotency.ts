@@ -2,8 +2,9 @@ import { hash } from 'node:crypto';
 import { canonicalJson } from '@errand/contract';
 import { HttpProblem } from '@errand/http';
 import type { Alongside } from '@errand/queues';
+import type { RedisClient } from '@errand/redis';
 import type { Request } from 'express';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
 
 /** How long a key is remembered (two days), also after its job finished or was removed. */
 export const IDEMPOTENCY_TTL_S = 48 * 60 * 60;
@@ -95,7 +96,7 @@ declare module 'ioredis' {
   }
 }
 
-function commandsOf(redis: Redis): Redis {
+function commandsOf(redis: RedisClient): RedisClient {
   if (!Object.hasOwn(redis, 'errandClaimKey')) {
     redis.defineCommand('errandClaimKey', { numberOfKeys: 1, lua: CLAIM });
     redis.defineCommand('errandReleaseKey', { numberOfKeys: 1, lua: RELEASE });
@@ -107,9 +108,12 @@ function commandsOf(redis: Redis): Redis {
  * Claim an Idempotency-Key for a request, in one script call (see CLAIM). The job id is
  * derived from the caller and the key, so every request with the key names the same job.
  * A key known with another body is a 422; one held by another body's request in flight, a 409.
+ * The record is kept per queue (`prefix` is the queue's, `queuePrefix`): it is written in the
+ * same MULTI as the jobs, which on a Cluster must be one slot. So a key reused on another
+ * job type is another request, not a mismatch.
  */
 export async function claimKey(
-  redis: Redis,
+  redis: RedisClient,
   options: { prefix: string; caller: string; key: string; type: string; body: unknown },
 ): Promise<Claim> {
   const id = hex(`${options.caller}\n${options.key}`);

@@ -1,5 +1,5 @@
 import { HttpProblem } from '@errand/http';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@errand/redis';
 
 /**
  * A queue's BullMQ events stream (`<prefix>:<queue>:events`) read as a log. Its entry ids
@@ -48,7 +48,7 @@ export function compareIds(a: string, b: string): number {
 }
 
 /** The id of the newest entry of the stream, `0-0` when it has none. */
-export async function newestId(redis: Redis, stream: string): Promise<string> {
+export async function newestId(redis: RedisClient, stream: string): Promise<string> {
   const [newest] = await redis.xrevrange(stream, '+', '-', 'COUNT', 1);
   return newest?.[0] ?? '0-0';
 }
@@ -59,7 +59,7 @@ export async function newestId(redis: Redis, stream: string): Promise<string> {
  * Trimming removes the oldest entries first, so the check after reading covers every page.
  */
 export async function eventsOfJob(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   jobId: string,
   after: string,

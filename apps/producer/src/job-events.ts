@@ -1,9 +1,9 @@
 import type { JobType } from '@errand/contract';
 import { errorLines, type Logger } from '@errand/observability';
 import type { Queues } from '@errand/queues';
+import type { RedisClient } from '@errand/redis';
 import { createRedis, type RedisLocation } from '@errand/redis';
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 /** BullMQ's job events of each queue, shared by every SSE stream of the producer. */
 export interface JobEvents {
@@ -16,14 +16,14 @@ export interface JobEvents {
 }
 
 export function makeJobEvents(options: {
-  redis: Redis;
+  redis: RedisClient;
   redisLocation: RedisLocation | string;
   queues: Queues;
   /** Where the QueueEvents' errors go, one line each (BullMQ prints stacks without a listener). */
   logger?: Logger;
 }): JobEvents {
   const opened = new Map<JobType, Promise<QueueEvents>>();
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
   const streams = new Set<() => void>();
   let closing: Promise<void> | undefined;
 

@@ -2,7 +2,7 @@ import { makeAnalyticsReader } from '@errand/analytics';
 import { closeServer, listen } from '@errand/http';
 import { onShutdown, startupFailed } from '@errand/lifecycle';
 import { createLogger, Metrics } from '@errand/observability';
-import { closeQueues, makeSchedules, openQueues } from '@errand/queues';
+import { closeQueues, makeSchedules, openQueues, refuseOldKeyLayout } from '@errand/queues';
 import { connectRedis } from '@errand/redis';
 import { buildApp } from './app.ts';
 import { producerMetrics } from './deps.ts';
@@ -28,6 +28,7 @@ try {
   // write per tick instead of one each: a loaded producer's CPU went mostly to socket writes.
   const redis = await connectRedis(env.redis, 'producer', {
     requireDurable: env.REDIS_REQUIRE_DURABLE,
+    startupCheck: (client) => refuseOldKeyLayout(client, env.QUEUE_PREFIX),
     logger,
     autoPipelining: true,
     commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,

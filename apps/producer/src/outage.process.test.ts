@@ -1,4 +1,5 @@
 import { jobs } from '@errand/contract';
+import { queuePrefix } from '@errand/queues';
 import {
   eventually,
   type ProducerProcess,
@@ -68,7 +69,10 @@ describe('producer process through a Redis outage', () => {
     expect((await request(`${api}/readyz`)).status).toBe(200);
 
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const queue = new Queue(jobs.email.queue, { connection, prefix: 'outage' });
+    const queue = new Queue(jobs.email.queue, {
+      connection,
+      prefix: queuePrefix('outage', jobs.email.queue),
+    });
     try {
       const subjects = (await queue.getJobs(['waiting'])).map((job) => job.data.subject);
       expect(subjects.sort()).toEqual(['after', 'before']); // nothing from the outage

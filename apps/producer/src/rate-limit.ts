@@ -1,13 +1,13 @@
 import { HttpProblem } from '@errand/http';
+import type { RedisClient } from '@errand/redis';
 import type { RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { ApiKey } from './api-keys.ts';
 import { callerOf } from './auth.ts';
 import { withRedis } from './redis-errors.ts';
 
 export interface RateLimitOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix in Redis, under the queue prefix: several deployments can share a Redis. */
   prefix: string;
   /** Requests per second for a key that names no limit of its own. */

@@ -1,12 +1,11 @@
 import { HttpProblem } from '@errand/http';
-import { withTimeout } from '@errand/redis';
-import type { Redis } from 'ioredis';
+import { commandTimeoutOf, type RedisClient, withTimeout } from '@errand/redis';
 
 /** How often a connection that stopped answering is probed until it answers again. */
 const PROBE_EVERY_MS = 250;
 
 /** Connections with a command timed out and no answer since: requests fail fast meanwhile. */
-const silent = new WeakSet<Redis>();
+const silent = new WeakSet<RedisClient>();
 
 /**
  * Run a Redis operation for a request; when Redis cannot serve it, answer 503 with
@@ -19,11 +18,11 @@ const silent = new WeakSet<Redis>();
  *   requests get their 503 at once, until a PING is answered again;
  * - out of memory → `redis-full`.
  */
-export async function withRedis<T>(redis: Redis, operation: () => Promise<T>): Promise<T> {
+export async function withRedis<T>(redis: RedisClient, operation: () => Promise<T>): Promise<T> {
   if (redis.status !== 'ready') throw redisUnavailable(redis.status);
   if (silent.has(redis)) throw redisSilent();
   try {
-    const ms = redis.options.commandTimeout;
+    const ms = commandTimeoutOf(redis);
     // "Command timed out": the message of ioredis' own commandTimeout, which redisProblem maps.
     return await (ms ? withTimeout(operation(), ms, 'Command') : operation());
   } catch (error) {
@@ -32,7 +31,7 @@ export async function withRedis<T>(redis: Redis, operation: () => Promise<T>): P
 }
 
 /** Probe a silent connection until it answers; requests get a fast 503 meanwhile. */
-function markSilent(redis: Redis) {
+function markSilent(redis: RedisClient) {
   if (silent.has(redis)) return;
   silent.add(redis);
   const probe = () => {
@@ -49,7 +48,7 @@ function markSilent(redis: Redis) {
  * a refused command, a rate-limit verdict). A timed-out command may still run once Redis
  * wakes up: its 503 says so, and a retry with the same Idempotency-Key cannot make a second job.
  */
-export function redisProblem(redis: Redis, error: unknown): unknown {
+export function redisProblem(redis: RedisClient, error: unknown): unknown {
   if (error instanceof HttpProblem || !(error instanceof Error)) return error;
   const { message } = error;
   if (message.includes('OOM command not allowed') || refusedInMulti(error, 'OOM command')) {

@@ -1,4 +1,5 @@
 import { jobs, jobTypes } from '@errand/contract';
+import { queuePrefix } from '@errand/queues';
 import { eventually, request } from '@errand/testing';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -69,7 +70,7 @@ describe('job lifecycle endpoints', () => {
           release = resolve;
         });
       },
-      { connection, prefix: 'lifecycle' },
+      { connection, prefix: queuePrefix('lifecycle', jobs.email.queue) },
     );
     try {
       const running = await post('/v1/jobs/email', { data: email('run') });

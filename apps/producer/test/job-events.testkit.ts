@@ -1,4 +1,5 @@
 import { jobs } from '@errand/contract';
+import { queuePrefix } from '@errand/queues';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
@@ -94,7 +95,7 @@ export function scriptedWorker(redisUrl: string, prefix: string) {
         await job.updateProgress(step);
       }
     },
-    { connection, prefix, concurrency: 20 },
+    { connection, prefix: queuePrefix(prefix, jobs.email.queue), concurrency: 20 },
   );
   return {
     step(id: string, ...steps: Step[]) {

@@ -1,5 +1,6 @@
 import type { AnalyticsPayload, AnalyticsReport, Granularity } from '@errand/contract';
 import { granularities, jobs } from '@errand/contract';
+import { queuePrefix } from '@errand/queues';
 import {
   type AppProcess,
   eventually,
@@ -64,7 +65,10 @@ describe('analytics under a worker crash (producer, 3 workers, real Redis)', () 
     });
     api = producer.api;
     connection = new Redis(redis.url);
-    queue = new Queue(jobs.analytics.queue, { connection, prefix: 'anfleet' });
+    queue = new Queue(jobs.analytics.queue, {
+      connection,
+      prefix: queuePrefix('anfleet', jobs.analytics.queue),
+    });
   });
   afterAll(async () => {
     await stopFleet(fleet);

@@ -9,6 +9,7 @@ import {
   makeSchedules,
   openQueues,
   reconcileSchedules,
+  refuseOldKeyLayout,
 } from '@errand/queues';
 import { connectRedis, createRedis } from '@errand/redis';
 import { LocalStorage } from '@errand/storage';
@@ -39,6 +40,7 @@ try {
   // once go out in one write per tick instead of one each.
   const redis = await connectRedis(env.redis, 'worker', {
     requireDurable: env.REDIS_REQUIRE_DURABLE,
+    startupCheck: (client) => refuseOldKeyLayout(client, env.QUEUE_PREFIX),
     logger,
     autoPipelining: true,
   });
@@ -73,7 +75,8 @@ try {
       render: loadTemplates(),
       ledger: {
         redis,
-        keyPrefix: `${env.QUEUE_PREFIX}:email:sent`,
+        // Beside the email queue's keys: one slot with its jobs on a Cluster.
+        keyPrefix: queues.email.toKey('sent'),
         ttlSeconds: env.EMAIL_LEDGER_DAYS * DAY_S,
       },
       throttleMs: env.EMAIL_THROTTLE_MS,

@@ -1,5 +1,6 @@
 import { type JobType, jobs, jobTypes } from '@errand/contract';
 import { createLogger, Metrics } from '@errand/observability';
+import { queuePrefix } from '@errand/queues';
 import { eventually, startTestRedis, type TestRedis } from '@errand/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -56,7 +57,10 @@ it('records completed and failed jobs in BullMQ metrics', async () => {
     metrics,
   });
   const connection = new Redis(redis.url);
-  const queue = new Queue(jobs.analytics.queue, { connection, prefix: PREFIX });
+  const queue = new Queue(jobs.analytics.queue, {
+    connection,
+    prefix: queuePrefix(PREFIX, jobs.analytics.queue),
+  });
   try {
     await runtime.ready();
     // every outcome's series exists at 0 before the first job, so rate() sees the first one

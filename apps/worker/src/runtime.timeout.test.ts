@@ -1,5 +1,6 @@
 import { type JobType, jobs, jobTypes } from '@errand/contract';
 import { createLogger, Metrics } from '@errand/observability';
+import { queuePrefix } from '@errand/queues';
 import { startTestRedis, type TestRedis } from '@errand/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -60,7 +61,7 @@ it('aborts an attempt over its timeout through the signal, and retries it', asyn
   });
   const queue = new Queue(jobs.analytics.queue, {
     connection: new Redis(redis.url),
-    prefix: 'timeout',
+    prefix: queuePrefix('timeout', jobs.analytics.queue),
   });
   try {
     await runtime.ready();
@@ -112,7 +113,7 @@ it('gives a limiter only to queues that may throttle or have a rate (it costs Re
 it('hands an attempt aborted before its processor asks for the signal an aborted one', async () => {
   const queue = new Queue(jobs.analytics.queue, {
     connection: new Redis(redis.url),
-    prefix: 'attempt',
+    prefix: queuePrefix('attempt', jobs.analytics.queue),
   });
   try {
     const job = await queue.add('analytics', { events: [] });

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { type JobType, jobs } from '@errand/contract';
 import { errorLines, type Logger, type Metrics } from '@errand/observability';
+import { queuePrefix } from '@errand/queues';
 import { createRedis, type RedisLocation } from '@errand/redis';
 import {
   type BackendFactory,
@@ -81,7 +82,8 @@ export function startWorkers(options: RuntimeOptions) {
   const served = options.types.map((type) => {
     const settings = options.settings[type];
     const connection = createRedis(options.redisLocation, 'worker');
-    const queue = new Queue(jobs[type].queue, { connection, prefix: options.prefix });
+    const prefix = queuePrefix(options.prefix, jobs[type].queue);
+    const queue = new Queue(jobs[type].queue, { connection, prefix });
     const logger = options.logger.child({ queue: type });
     // One line per distinct error while Redis is away, instead of BullMQ's printed stacks.
     queue.on('error', errorLines(logger, 'queue error'));
@@ -116,7 +118,7 @@ export function startWorkers(options: RuntimeOptions) {
         // Which process ran a job: kept on the job (`processedBy`), shown in the dashboard.
         name: WORKER_NAME,
         connection,
-        prefix: options.prefix,
+        prefix,
         concurrency: settings.concurrency,
         // BullMQ checks manual throttles (ThrottleError) only when a limiter is set, so a queue
         // that may throttle without a configured limit gets one too high to matter.

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ScheduleRun } from '@errand/contract';
 import type { Logger } from '@errand/observability';
 import { intervalAfter, makeScheduleStore, releaseLock, type ScheduleRecord } from '@errand/queues';
+import type { RedisClient } from '@errand/redis';
 import { DelayedError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { RuntimeMetrics } from './runtime-metrics.ts';
 
 /** A fire let through: what `finish` needs to record it. */
@@ -47,7 +47,7 @@ const jitterOf = (jobId: string, jitter: number) =>
  * 4. `finish` records each run (last 20 kept) and counts it in `errand_schedule_runs_total`.
  */
 export function makeScheduleGate(deps: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   timeoutMs: number;
   metrics: RuntimeMetrics;

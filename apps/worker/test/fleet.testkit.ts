@@ -1,5 +1,6 @@
 import { jobs } from '@errand/contract';
 import { freePort } from '@errand/devservers';
+import { queuePrefix } from '@errand/queues';
 import { type AppProcess, startApp } from '@errand/testing';
 import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -31,7 +32,7 @@ export function emailQueue(redisUrl: string, prefix: string) {
   connection.on('error', () => {}); // tests kill Redis on purpose; ioredis reconnects by itself
   const queue = new Queue(jobs.email.queue, {
     connection,
-    prefix,
+    prefix: queuePrefix(prefix, jobs.email.queue),
     defaultJobOptions: jobs.email.defaults,
   });
   queue.on('error', () => {}); // the Queue repeats its connection's errors; same reason

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AnalyticsPayload, AnalyticsResult } from '@errand/contract';
-import type { Redis, Result } from 'ioredis';
+import type { RedisClient } from '@errand/redis';
+import type { Result } from 'ioredis';
 import { eventBase } from './keys.ts';
 import { makeNamesIndex } from './names.ts';
 import type { AnalyticsSettings } from './settings.ts';
@@ -36,7 +37,7 @@ interface Gathered {
  * Each call is atomic, so a crash can split a job's events between calls but never count
  * one twice: its retry finds the counted ones seen.
  */
-export function makeIngest(redis: Redis, settings: AnalyticsSettings) {
+export function makeIngest(redis: RedisClient, settings: AnalyticsSettings) {
   redis.defineCommand('errandAnalyticsIngest', { numberOfKeys: 1, lua: INGEST_LUA });
   const ingestScript = redis.errandAnalyticsIngest.bind(redis);
   const { retentionS, topProperties } = settings;

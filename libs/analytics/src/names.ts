@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@errand/redis';
 import { namesKey } from './keys.ts';
 import type { AnalyticsSettings } from './settings.ts';
 
@@ -11,7 +11,7 @@ const PRUNE_EVERY_MS = 60_000;
  * `GET /v1/analytics` lists. Names not seen for the day retention, whose data is all gone,
  * are pruned. It lives outside the names' hash tags, so it is written apart from the counts.
  */
-export function makeNamesIndex(redis: Redis, settings: AnalyticsSettings) {
+export function makeNamesIndex(redis: RedisClient, settings: AnalyticsSettings) {
   const key = namesKey(settings.prefix);
   const noted = new Map<string, number>();
   let prunedAt = 0;
@@ -47,7 +47,7 @@ export function makeNamesIndex(redis: Redis, settings: AnalyticsSettings) {
  * while events arrive, the hourly analytics maintenance for a system where none do.
  */
 export function pruneNames(
-  redis: Redis,
+  redis: RedisClient,
   settings: AnalyticsSettings,
   nowMs: number,
 ): Promise<number> {

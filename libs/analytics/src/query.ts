@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AnalyticsReport, EventList } from '@errand/contract';
-import type { Redis, Result } from 'ioredis';
+import type { RedisClient } from '@errand/redis';
+import type { Result } from 'ioredis';
 import { countKey, eventBase, namesKey, topKey, usersKey } from './keys.ts';
 import { type BucketRange, bucketStarts, isoOf } from './range.ts';
 
@@ -26,7 +27,7 @@ export interface ReportRequest {
  * Reads of the aggregates, each in one round trip: every key of one event name shares its
  * hash tag, so a pipeline of them goes to one node even on Redis Cluster.
  */
-export function makeAnalyticsReader(redis: Redis, prefix: string) {
+export function makeAnalyticsReader(redis: RedisClient, prefix: string) {
   redis.defineCommand('errandAnalyticsTop', { lua: TOP_LUA });
   const topScript = redis.errandAnalyticsTop.bind(redis);
 

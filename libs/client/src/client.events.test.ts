@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { jobs } from '@errand/contract';
+import { queuePrefix } from '@errand/queues';
 import {
   eventually,
   type ProducerProcess,
@@ -118,7 +119,11 @@ describe('@errand/client events: reconnecting with Last-Event-ID', () => {
         }
         return { messageId: '<m@x>', accepted: [job.data.to], rejected: [], response: '250' };
       },
-      { connection, prefix: 'client-events', concurrency: 10 },
+      {
+        connection,
+        prefix: queuePrefix('client-events', jobs.email.queue),
+        concurrency: 10,
+      },
     );
   });
   afterEach(() => proxy?.close());

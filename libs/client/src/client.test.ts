@@ -1,5 +1,6 @@
 import { DEFAULT_DEDUPE_WINDOW_S, DEFAULT_RETENTION_S, makeIngest } from '@errand/analytics';
 import { type JobType, jobs } from '@errand/contract';
+import { queuePrefix } from '@errand/queues';
 import {
   eventually,
   type ProducerProcess,
@@ -38,7 +39,10 @@ describe('@errand/client', () => {
     api = producer.api;
     connection = new Redis(redis.url, { maxRetriesPerRequest: null });
     connection.on('error', () => {}); // Redis is killed on purpose below
-    analytics = new Queue(jobs.analytics.queue, { connection, prefix: 'client' });
+    analytics = new Queue(jobs.analytics.queue, {
+      connection,
+      prefix: queuePrefix('client', jobs.analytics.queue),
+    });
     // Image jobs report progress, then succeed, or fail for the source key "broken.png".
     worker = new Worker(
       jobs.image.queue,
@@ -50,7 +54,7 @@ describe('@errand/client', () => {
         if (job.data.source.key === 'broken.png') throw new UnrecoverableError('undecodable');
         return { outputs: [{ key: 'out.png', format: 'png', bytes: 1, width: 1, height: 1 }] };
       },
-      { connection, prefix: 'client' },
+      { connection, prefix: queuePrefix('client', jobs.image.queue) },
     );
     worker.on('error', () => {});
   });

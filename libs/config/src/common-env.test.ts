@@ -22,11 +22,15 @@ describe('commonEnv', () => {
     expect(parseEnv(other, {}, 'producer').SHUTDOWN_TIMEOUT_MS).toBe(10_000);
   });
 
-  it('takes a braced prefix (for a cluster) and refuses one with other characters', () => {
-    expect(parseEnv(appEnv, { QUEUE_PREFIX: '{errand}' }, 'worker').QUEUE_PREFIX).toBe('{errand}');
-    const refused = () => parseEnv(appEnv, { QUEUE_PREFIX: 'errand jobs' }, 'worker');
-    expect(refused).toThrow(ConfigError);
-    expect(refused).toThrow(/- QUEUE_PREFIX: /);
+  it('takes a prefix of letters, digits and : _ -, and refuses braces (each queue adds its own tag)', () => {
+    expect(parseEnv(appEnv, { QUEUE_PREFIX: 'team_a:errand-1' }, 'worker').QUEUE_PREFIX).toBe(
+      'team_a:errand-1',
+    );
+    for (const prefix of ['{errand}', 'errand jobs', 'errand*']) {
+      const refused = () => parseEnv(appEnv, { QUEUE_PREFIX: prefix }, 'worker');
+      expect(refused).toThrow(ConfigError);
+      expect(refused).toThrow(/- QUEUE_PREFIX: may hold only letters, digits and : _ -/);
+    }
   });
 
   it('lists its bad variables beside the app’s own', () => {

@@ -9,10 +9,16 @@ import { envVar } from './parse.ts';
 export const commonEnv = ({ shutdownTimeoutMs }: { shutdownTimeoutMs: number }) => ({
   /** Refuse to start on a Redis with AOF off or that may evict keys; `false` only warns. */
   REDIS_REQUIRE_DURABLE: envVar.bool(true),
-  /** BullMQ's key prefix, under which every key of Errand lives; `{errand}` on a cluster. */
+  /**
+   * The prefix of every key of Errand's. Each queue adds a hash tag of its own after it
+   * (`errand:{email}`, see libs/queues key-layout), so the prefix itself holds no braces.
+   */
   QUEUE_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9:{}_-]+$/)
+    .regex(
+      /^[A-Za-z0-9:_-]+$/,
+      'may hold only letters, digits and : _ - (each queue adds its own {hash tag})',
+    )
     .default('errand'),
   /** How long a shutdown may drain before it is forced. */
   SHUTDOWN_TIMEOUT_MS: envVar.int(shutdownTimeoutMs, 1),

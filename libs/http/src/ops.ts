@@ -1,14 +1,14 @@
 import type { Metrics } from '@errand/observability';
+import type { RedisClient } from '@errand/redis';
 import { TimeoutError, withTimeout } from '@errand/redis';
 import { Router } from 'express';
-import type { Redis } from 'ioredis';
 
 /**
  * Reachable and writable: a PING is not enough, since a replica or a full disk refuses writes.
  * The probe key sits under the queue prefix, where the app's Redis user may write.
  */
 export async function probeRedis(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   timeoutMs = 1_000,
 ): Promise<string | undefined> {
@@ -29,7 +29,7 @@ export async function probeRedis(
 export type OpsProblem = Record<string, unknown>;
 
 export interface OpsOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   metrics: Metrics;
   /** A further reason not to take traffic or jobs (a worker's stuck Worker); undefined when ready. */

@@ -1,4 +1,5 @@
 export * from './job-ids.ts';
+export * from './key-layout.ts';
 export * from './queue-state.ts';
 export * from './queues.ts';
 export * from './read-timeout.ts';

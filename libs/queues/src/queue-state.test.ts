@@ -3,6 +3,7 @@ import { eventually, startTestRedis, type TestRedis } from '@errand/testing';
 import { FlowProducer, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { queuePrefix } from './key-layout.ts';
 import { readQueueStates } from './queue-state.ts';
 import { closeQueues, openQueues, type Queues } from './queues.ts';
 
@@ -56,11 +57,12 @@ it('counts by state, and ages the job first in line from when it was due', async
   await queues.email.add('b', {}, { timestamp: ago(30_000) });
   await queues.email.add('p', {}, { timestamp: ago(120_000), priority: 5 });
   await queues.email.add('later', {}, { delay: 60_000 });
-  const flows = new FlowProducer({ connection: redis, prefix: PREFIX });
+  const flows = new FlowProducer({ connection: redis });
   await flows.add({
     name: 'parent',
     queueName: 'email',
-    children: [{ name: 'c', queueName: 'image' }],
+    prefix: queuePrefix(PREFIX, 'email'),
+    children: [{ name: 'c', queueName: 'image', prefix: queuePrefix(PREFIX, 'image') }],
   });
   await flows.close();
   // analytics: only a prioritized job, 45 s old; the queue is paused.
@@ -95,9 +97,13 @@ it('counts by state, and ages the job first in line from when it was due', async
 it('counts the connected workers of each queue as BullMQ does, with one CLIENT LIST', async () => {
   const connection = new Redis(server.url, { maxRetriesPerRequest: null });
   const idle = async () => {};
-  const named = new Worker('image-cleanup', idle, { connection, prefix: PREFIX, name: 'host:1' });
-  const unnamed = new Worker('image-cleanup', idle, { connection, prefix: PREFIX });
-  const other = new Worker('image-cleanup', idle, { connection, prefix: 'elsewhere' });
+  const prefix = queuePrefix(PREFIX, 'image-cleanup');
+  const named = new Worker('image-cleanup', idle, { connection, prefix, name: 'host:1' });
+  const unnamed = new Worker('image-cleanup', idle, { connection, prefix });
+  const other = new Worker('image-cleanup', idle, {
+    connection,
+    prefix: queuePrefix('elsewhere', 'image-cleanup'),
+  });
   try {
     await Promise.all([named, unnamed, other].map((worker) => worker.waitUntilReady()));
     // Each Worker names its blocking connection once connected.

@@ -1,6 +1,7 @@
 import { type JobType, jobs, jobTypes } from '@errand/contract';
+import { mastersOf, type RedisClient } from '@errand/redis';
 import type { Job, Queue } from 'bullmq';
-import { type Redis, ReplyError } from 'ioredis';
+import { ReplyError } from 'ioredis';
 import type { Queues } from './queues.ts';
 
 /** The states a queue's jobs are counted in, by BullMQ's names. */
@@ -36,7 +37,7 @@ export interface QueueState {
  */
 export async function readQueueStates(
   queues: Queues,
-  redis: Redis,
+  redis: RedisClient,
   { workers = true }: { workers?: boolean } = {},
 ): Promise<QueueState[]> {
   const [clients, states] = await Promise.all([
@@ -82,10 +83,16 @@ function oldestWaiting(first: Job[], now: number): number {
 }
 
 /** Names of the clients connected to Redis; undefined where CLIENT LIST is refused. */
-async function clientNames(redis: Redis): Promise<string[] | undefined> {
+/** The names of the clients of every master: a queue's workers block on its slot's master. */
+async function clientNames(redis: RedisClient): Promise<string[] | undefined> {
   try {
-    const list = (await redis.client('LIST')) as string;
-    return list.split('\n').map((line) => /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '');
+    const lists = await Promise.all(
+      mastersOf(redis).map(async (node) => (await node.client('LIST')) as string),
+    );
+    return lists
+      .join('\n')
+      .split('\n')
+      .map((line) => /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '');
   } catch (error) {
     // Managed Redis may rename CLIENT or an ACL deny it: then the count is unknown.
     if (error instanceof ReplyError) return undefined;

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@errand/redis';
 
 const LOCK_MS = 15_000;
 const WAIT_MS = 60_000;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /** Delete a lock key only while `holder` still holds it (one atomic script). */
-export const releaseLock = (redis: Redis, key: string, holder: string) =>
+export const releaseLock = (redis: RedisClient, key: string, holder: string) =>
   redis.eval(RELEASE, 1, key, holder);
 
 /**
  * A mutual-exclusion lock in Redis (SET NX PX, released only by its holder): `lock(fn)` runs
  * `fn` while holding it. A holder that dies frees it after 15 s; a waiter gives up after 60 s.
  */
-export function makeLock(redis: Redis, key: string) {
+export function makeLock(redis: RedisClient, key: string) {
   return async <T>(fn: () => Promise<T>): Promise<T> => {
     const token = randomUUID();
     const deadline = Date.now() + WAIT_MS;

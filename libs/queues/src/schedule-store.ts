@@ -1,5 +1,5 @@
 import { SCHEDULE_HISTORY_LENGTH, type ScheduleBody, type ScheduleRun } from '@errand/contract';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@errand/redis';
 
 /** Where a schedule was written: the schedules file or the API. Neither touches the other's. */
 export type ScheduleSource = 'file' | 'api';
@@ -33,7 +33,7 @@ export function scheduleKeys(prefix: string) {
   };
 }
 
-export function makeScheduleStore(redis: Redis, prefix: string) {
+export function makeScheduleStore(redis: RedisClient, prefix: string) {
   const keys = scheduleKeys(prefix);
   const parse = (json: string | null) => (json ? (JSON.parse(json) as ScheduleRecord) : undefined);
   return {
@@ -50,8 +50,14 @@ export function makeScheduleStore(redis: Redis, prefix: string) {
     async save(record: ScheduleRecord): Promise<void> {
       await redis.hset(keys.records, record.id, JSON.stringify(record));
     },
+    /**
+     * Not one MULTI: the record and the schedule's own keys are in different slots on a
+     * Cluster. Its history goes first, so a crash in between leaves the record, which the
+     * next delete (or the reconcile, for a file schedule) removes, never a stray history.
+     */
     async delete(id: string): Promise<void> {
-      await redis.multi().hdel(keys.records, id).del(keys.runs(id), keys.running(id)).exec();
+      await redis.del(keys.runs(id), keys.running(id));
+      await redis.hdel(keys.records, id);
     },
     /** Note one run (newest first), keeping the last SCHEDULE_HISTORY_LENGTH. */
     async recordRun(id: string, run: ScheduleRun): Promise<void> {

@@ -6,7 +6,7 @@ import {
   type ScheduleDetail,
   type ScheduleView,
 } from '@errand/contract';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@errand/redis';
 import type { Queues } from './queues.ts';
 import { makeLock } from './schedule-lock.ts';
 import { makeScheduleStore, type ScheduleRecord, type ScheduleSource } from './schedule-store.ts';
@@ -49,7 +49,7 @@ export const sameDefinition = (a: ScheduleBody, b: ScheduleBody) =>
  * Writes change the scheduler first and the record after, so a crash in between leaves a
  * record that differs from what was asked, and the next write or reconcile fixes it.
  */
-export function makeSchedules(redis: Redis, queues: Queues, prefix: string) {
+export function makeSchedules(redis: RedisClient, queues: Queues, prefix: string) {
   const store = makeScheduleStore(redis, prefix);
   const lock = makeLock(redis, store.keys.lock);
 

@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { type ConnectionRole, createRedis, redisOptions } from './connection.ts';
+import { type ConnectionRole, createRedis, type RedisClient, redisOptions } from './connection.ts';
 import { checkDurability, inspectDurability, replicasOf } from './durability.ts';
-import { describeLocation, type RedisLocation } from './location.ts';
+import { type ClusterRedis, describeLocation, type RedisLocation } from './location.ts';
 
 export class RedisUnreachableError extends Error {
   override name = 'RedisUnreachableError';
@@ -27,6 +27,8 @@ export async function connectRedis(
      * as long as the freeze lasts.
      */
     commandTimeoutMs?: number;
+    /** One more check before the app goes on (the key layout): its error stops the start. */
+    startupCheck?: (redis: RedisClient) => Promise<void>;
   },
 ) {
   const location: RedisLocation =
@@ -52,17 +54,26 @@ export async function connectRedis(
     redis.disconnect();
     throw new RedisUnreachableError(
       `Cannot reach Redis at ${describeLocation(location)} (${(error as Error).message}). ` +
-        (location.mode === 'single'
-          ? 'Start one (npm start starts a local redis-server for you), or set REDIS_URL to a running Redis.'
-          : 'Check REDIS_SENTINELS and REDIS_SENTINEL_NAME, and that a sentinel names a primary that answers.'),
+        {
+          single:
+            'Start one (npm start starts a local redis-server for you), or set REDIS_URL to a running Redis.',
+          sentinel:
+            'Check REDIS_SENTINELS and REDIS_SENTINEL_NAME, and that a sentinel names a primary that answers.',
+          cluster:
+            'Check REDIS_CLUSTER_NODES, and that the cluster is up (CLUSTER INFO: cluster_state:ok).',
+        }[location.mode],
     );
   }
   try {
-    const report = await checkDurability(redis, {
-      require: options.requireDurable,
-      warn: (message) => options.logger.warn(message),
-      others: location.mode === 'sentinel' ? await promotable(redis, location) : [],
-    });
+    const report =
+      redis instanceof Cluster
+        ? await checkClusterDurability(redis, location as ClusterRedis, options)
+        : await checkDurability(redis, {
+            require: options.requireDurable,
+            warn: (message) => options.logger.warn(message),
+            others: location.mode === 'sentinel' ? await promotable(redis, location) : [],
+          });
+    await options.startupCheck?.(redis);
     options.logger.info(
       { redis: describeLocation(location), aof: report.appendonly },
       'redis connected',
@@ -74,16 +85,20 @@ export async function connectRedis(
   return redis;
 }
 
-/** A Sentinel group's replicas, each checked over a short-lived connection of its own. */
-async function promotable(redis: Redis, location: RedisLocation) {
-  const { sentinels, name, role, sentinelUsername, sentinelPassword, ...node } = redisOptions(
-    location,
-    'producer',
-  );
-  return (await replicasOf(redis)).map(({ host, port }) => ({
-    name: `Replica ${host}:${port}`,
+/** One node, inspected over a short-lived connection of its own. */
+function nodeCheck(location: RedisLocation, name: string, host: string, port: number) {
+  const {
+    sentinels,
+    name: _,
+    role,
+    sentinelUsername,
+    sentinelPassword,
+    ...node
+  } = redisOptions(location, 'producer');
+  return {
+    name,
     inspect: async () => {
-      const replica = new Redis({
+      const client = new Redis({
         ...node,
         host,
         port,
@@ -91,11 +106,53 @@ async function promotable(redis: Redis, location: RedisLocation) {
         retryStrategy: () => null,
       });
       try {
-        await replica.connect();
-        return await inspectDurability(replica);
+        await client.connect();
+        return await inspectDurability(client);
       } finally {
-        replica.disconnect();
+        client.disconnect();
       }
     },
-  }));
+  };
+}
+
+/** A Sentinel group's replicas: each may be promoted, so each must keep jobs. */
+async function promotable(redis: Redis, location: RedisLocation) {
+  return (await replicasOf(redis)).map(({ host, port }) =>
+    nodeCheck(location, `Replica ${host}:${port}`, host, port),
+  );
+}
+
+/** Every master and replica of a Cluster (from its slot map), each named by its address. */
+async function checkClusterDurability(
+  cluster: Cluster,
+  location: ClusterRedis,
+  options: { requireDurable: boolean; logger: Logger },
+) {
+  const [first, ...masters] = cluster.nodes('master');
+  if (!first)
+    throw new RedisUnreachableError('The cluster names no master (CLUSTER SLOTS is empty).');
+  const others = [
+    ...masters.map((node) => ['Master', node] as const),
+    ...cluster.nodes('slave').map((node) => ['Replica', node] as const),
+  ].map(([kind, node]) => {
+    const { host = '', port = 0 } = node.options;
+    return nodeCheck(location, `${kind} ${host}:${port}`, host, port);
+  });
+  const { host, port } = first.options;
+  const client = new Redis({
+    ...redisOptions(location, 'producer'),
+    host,
+    port,
+    lazyConnect: true,
+  });
+  try {
+    await client.connect();
+    return await checkDurability(client, {
+      require: options.requireDurable,
+      warn: (message) => options.logger.warn(message),
+      others,
+    });
+  } finally {
+    client.disconnect();
+  }
 }

@@ -1,6 +1,30 @@
 import { isIP } from 'node:net';
-import { Redis, type RedisOptions } from 'ioredis';
-import { describeLocation, type RedisLocation, type SentinelRedis } from './location.ts';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import {
+  type ClusterRedis,
+  describeLocation,
+  type RedisLocation,
+  type SentinelRedis,
+  type SingleRedis,
+} from './location.ts';
+
+/**
+ * A client of Errand's Redis, whichever the mode: one connection (single, Sentinel) or a
+ * Cluster client that routes each command to the master of its key's slot. Code that runs
+ * one command at a time takes either; code that must reach every node (INFO, CLIENT LIST)
+ * goes through `nodesOf`.
+ */
+export type RedisClient = Redis | Cluster;
+
+/** The per-command timeout the client was made with (`commandTimeout`), if any. */
+export const commandTimeoutOf = (redis: RedisClient): number | undefined =>
+  redis instanceof Cluster
+    ? redis.options.redisOptions?.commandTimeout
+    : redis.options.commandTimeout;
+
+/** The masters to ask a per-server question (memory, clients): every one on a Cluster. */
+export const mastersOf = (redis: RedisClient): Redis[] =>
+  redis instanceof Cluster ? redis.nodes('master') : [redis];
 
 /**
  * How a connection is used decides how it behaves when Redis goes away:
@@ -24,9 +48,14 @@ const retryStrategy = (times: number) => Math.min(50 * 2 ** times, 2_000);
  * tuned for the role.
  */
 export function redisOptions(where: RedisLocation | string, role: ConnectionRole): RedisOptions {
-  const location = typeof where === 'string' ? { mode: 'single' as const, url: where } : where;
+  const location = locationOf(where);
+  const nodeOptions = {
+    single: () => urlOptions((location as SingleRedis).url),
+    sentinel: () => sentinelOptions(location as SentinelRedis),
+    cluster: () => clusterNodeOptions(location as ClusterRedis),
+  }[location.mode]();
   return {
-    ...(location.mode === 'sentinel' ? sentinelOptions(location) : urlOptions(location.url)),
+    ...nodeOptions,
     retryStrategy,
     // No CLIENT SETINFO at connect (Redis ≥ 7.2): the apps' ACL user is not given it, and a
     // refused SETINFO per connection would fill ACL LOG, hiding the denials that matter.
@@ -83,13 +112,67 @@ function sentinelOptions(location: SentinelRedis): RedisOptions {
   };
 }
 
-/** A new ioredis client for where Redis is and the role; `lazyConnect` is left to the caller. */
+const locationOf = (where: RedisLocation | string): RedisLocation =>
+  typeof where === 'string' ? { mode: 'single', url: where } : where;
+
+/** What every node of a Cluster is reached with: the same user, password and TLS. */
+function clusterNodeOptions(location: ClusterRedis): RedisOptions {
+  return { username: location.username, password: location.password, tls: location.tls };
+}
+
+/**
+ * A Cluster client: it reads the slot map from any of the nodes, sends each command to its
+ * slot's master and follows MOVED/ASK. After a master fails, its replica is promoted; the
+ * client refreshes the map on the first MOVED or connection error and retries the command.
+ * The role's options go to every node's connection, and the offline queue to the client.
+ */
+function createCluster(location: ClusterRedis, role: ConnectionRole, extra: RedisOptions) {
+  const { lazyConnect, enableAutoPipelining, enableOfflineQueue, ...node } = {
+    ...redisOptions(location, role),
+    ...extra,
+  };
+  const options: ClusterOptions = {
+    redisOptions: node,
+    lazyConnect,
+    enableAutoPipelining,
+    enableOfflineQueue,
+    clusterRetryStrategy: retryStrategy,
+    // A failed-over master answers nothing for a while: ask for a fresh map soon, not once.
+    slotsRefreshTimeout: 2_000,
+    retryDelayOnClusterDown: 200,
+    retryDelayOnFailover: 200,
+    retryDelayOnTryAgain: 200,
+  };
+  return new Cluster(location.nodes, options);
+}
+
+/**
+ * A new ioredis client for where Redis is and the role; `lazyConnect` is left to the caller.
+ * One server or a Sentinel primary is a `Redis`; a Cluster is a `Cluster` client.
+ */
+export function createRedis(
+  where: SingleRedis | SentinelRedis | string,
+  role: ConnectionRole,
+  extra?: RedisOptions,
+): Redis;
+export function createRedis(
+  where: RedisLocation,
+  role: ConnectionRole,
+  extra?: RedisOptions,
+): RedisClient;
+export function createRedis(
+  where: RedisLocation | string,
+  role: ConnectionRole,
+  extra?: RedisOptions,
+): RedisClient;
 export function createRedis(
   where: RedisLocation | string,
   role: ConnectionRole,
   extra: RedisOptions = {},
-): Redis {
-  return new Redis({ ...redisOptions(where, role), ...extra });
+): RedisClient {
+  const location = locationOf(where);
+  if (location.mode === 'cluster') return createCluster(location, role, extra);
+  return new Redis({ ...redisOptions(location, role), ...extra });
 }
 
 /** Redis URL with the password blanked, for logs and start-up banners. */

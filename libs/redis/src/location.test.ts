@@ -100,7 +100,50 @@ describe('where Redis is', () => {
   it('refuses Sentinel settings without REDIS_SENTINELS, so a typo is not ignored', () => {
     const message = refusal({ REDIS_SENTINEL_NAME: 'errand', REDIS_PASSWORD: 'secret' });
     expect(message).toContain('REDIS_SENTINEL_NAME: is for Sentinel mode');
-    expect(message).toContain('REDIS_PASSWORD: is for Sentinel mode');
+    expect(message).toContain('REDIS_PASSWORD: is for Sentinel or Cluster mode');
     expect(message).not.toContain('secret');
+  });
+
+  it('is a Cluster with REDIS_CLUSTER_NODES, every node reached with the same user and TLS', () => {
+    const location = locate({
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000,redis-2.internal:7001, [::1]:7002',
+      REDIS_USERNAME: 'errand',
+      REDIS_PASSWORD: 'p@ss',
+      REDIS_TLS: 'true',
+      REDIS_TLS_SERVERNAME: 'redis.internal',
+    });
+    expect(location).toEqual({
+      mode: 'cluster',
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: 'redis-2.internal', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+      username: 'errand',
+      password: 'p@ss',
+      tls: { servername: 'redis.internal' },
+    });
+    expect(describeLocation(location)).toBe('cluster 10.0.0.1:7000,redis-2.internal:7001,::1:7002');
+    expect(redisOptions(location, 'worker')).toMatchObject({
+      username: 'errand',
+      password: 'p@ss',
+      tls: { servername: 'redis.internal' },
+      maxRetriesPerRequest: null,
+    });
+  });
+
+  it('refuses a Cluster beside another mode, or with a bad node list, naming each setting', () => {
+    const message = refusal({
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2',
+      REDIS_URL: 'redis://cache:6379',
+      REDIS_SENTINELS: 's1:26379',
+      REDIS_SENTINEL_NAME: 'errand',
+    });
+    expect(message).toContain('REDIS_URL: set together with REDIS_CLUSTER_NODES');
+    expect(message).toContain('REDIS_SENTINELS: set together with REDIS_CLUSTER_NODES');
+    expect(message).toContain(
+      'REDIS_SENTINEL_NAME: is for Sentinel mode, not with REDIS_CLUSTER_NODES',
+    );
+    expect(message).toContain('REDIS_CLUSTER_NODES: "10.0.0.2" is not host:port');
   });
 });

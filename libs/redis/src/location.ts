@@ -12,9 +12,11 @@ export interface HostPort {
  * - `sentinel`: a primary that Redis Sentinel names and replaces on failure
  *   (`REDIS_SENTINELS`, `REDIS_SENTINEL_NAME`); the data nodes' user, password and TLS come
  *   from `REDIS_USERNAME`, `REDIS_PASSWORD`, `REDIS_TLS`, the sentinels' own from
- *   `REDIS_SENTINEL_USERNAME`, `REDIS_SENTINEL_PASSWORD`, `REDIS_SENTINEL_TLS`.
+ *   `REDIS_SENTINEL_USERNAME`, `REDIS_SENTINEL_PASSWORD`, `REDIS_SENTINEL_TLS`;
+ * - `cluster`: a Redis Cluster reached through any of `REDIS_CLUSTER_NODES` (the client learns
+ *   the rest), with the same `REDIS_USERNAME`, `REDIS_PASSWORD`, `REDIS_TLS` for every node.
  */
-export type RedisLocation = SingleRedis | SentinelRedis;
+export type RedisLocation = SingleRedis | SentinelRedis | ClusterRedis;
 
 export interface SingleRedis {
   mode: 'single';
@@ -32,6 +34,16 @@ export interface SentinelRedis {
   sentinelUsername?: string;
   sentinelPassword?: string;
   sentinelTls: boolean;
+}
+
+export interface ClusterRedis {
+  mode: 'cluster';
+  /** Where to start: the client asks one of them for the slot map, then talks to every master. */
+  nodes: HostPort[];
+  username?: string;
+  password?: string;
+  /** TLS to every node; `servername` when the certificates name a host the nodes' addresses do not. */
+  tls?: { servername?: string };
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -71,12 +83,41 @@ export const RedisLocationEnv = z.looseObject({}).transform((env, ctx): RedisLoc
     ctx.addIssue({ code: 'custom', path: [name], message });
   };
   const sentinels = text('REDIS_SENTINELS');
+  const clusterNodes = text('REDIS_CLUSTER_NODES');
+  const tls = flag.safeParse(env.REDIS_TLS);
+  if (!tls.success) issue('REDIS_TLS', 'expected true or false');
+  const servername = text('REDIS_TLS_SERVERNAME');
+  if (servername && !tls.data) issue('REDIS_TLS_SERVERNAME', 'needs REDIS_TLS=true');
+  const nodeAccess = {
+    username: text('REDIS_USERNAME'),
+    password: text('REDIS_PASSWORD'),
+    tls: tls.data ? (servername ? { servername } : {}) : undefined,
+  };
+  if (clusterNodes) {
+    if (text('REDIS_URL')) {
+      issue('REDIS_URL', 'set together with REDIS_CLUSTER_NODES: give one of them');
+    }
+    if (sentinels) {
+      issue(
+        'REDIS_SENTINELS',
+        'set together with REDIS_CLUSTER_NODES: Sentinel or Cluster, not both',
+      );
+    }
+    for (const name of SENTINEL_ONLY.filter((name) => !NODE_ACCESS.includes(name))) {
+      if (!blank(env[name])) issue(name, 'is for Sentinel mode, not with REDIS_CLUSTER_NODES');
+    }
+    const nodes = parseHostPorts(clusterNodes);
+    if (typeof nodes === 'string') issue('REDIS_CLUSTER_NODES', nodes);
+    return { mode: 'cluster', nodes: typeof nodes === 'string' ? [] : nodes, ...nodeAccess };
+  }
   if (!sentinels) {
     for (const name of SENTINEL_ONLY) {
       if (!blank(env[name]))
         issue(
           name,
-          'is for Sentinel mode: set REDIS_SENTINELS too, or unset it (a REDIS_URL carries its own user, password and TLS)',
+          NODE_ACCESS.includes(name)
+            ? 'is for Sentinel or Cluster mode: set REDIS_SENTINELS or REDIS_CLUSTER_NODES too, or unset it (a REDIS_URL carries its own user, password and TLS)'
+            : 'is for Sentinel mode: set REDIS_SENTINELS too, or unset it',
         );
     }
     const url = text('REDIS_URL') ?? DEFAULT_REDIS_URL;
@@ -97,26 +138,23 @@ export const RedisLocationEnv = z.looseObject({}).transform((env, ctx): RedisLoc
       'REDIS_SENTINEL_NAME',
       'required with REDIS_SENTINELS: the name the sentinels monitor the primary under',
     );
-  const tls = flag.safeParse(env.REDIS_TLS);
   const sentinelTls = flag.safeParse(env.REDIS_SENTINEL_TLS);
-  if (!tls.success) issue('REDIS_TLS', 'expected true or false');
   if (!sentinelTls.success) issue('REDIS_SENTINEL_TLS', 'expected true or false');
-  const servername = text('REDIS_TLS_SERVERNAME');
-  if (servername && !tls.data) issue('REDIS_TLS_SERVERNAME', 'needs REDIS_TLS=true');
   return {
     mode: 'sentinel',
     sentinels: typeof nodes === 'string' ? [] : nodes,
     name: name ?? '',
-    username: text('REDIS_USERNAME'),
-    password: text('REDIS_PASSWORD'),
-    tls: tls.data ? (servername ? { servername } : {}) : undefined,
+    ...nodeAccess,
     sentinelUsername: text('REDIS_SENTINEL_USERNAME'),
     sentinelPassword: text('REDIS_SENTINEL_PASSWORD'),
     sentinelTls: sentinelTls.data === true,
   };
 });
 
-/** Settings that mean something only in Sentinel mode. */
+/** The data nodes' user, password and TLS: for Sentinel and Cluster (a URL has its own). */
+const NODE_ACCESS = ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS', 'REDIS_TLS_SERVERNAME'];
+
+/** Settings that mean something only in Sentinel mode (and, NODE_ACCESS, in Cluster mode). */
 const SENTINEL_ONLY = [
   'REDIS_SENTINEL_NAME',
   'REDIS_USERNAME',
@@ -135,6 +173,7 @@ export function describeLocation(location: RedisLocation): string {
     if (parsed.password) parsed.password = '***';
     return parsed.toString();
   }
-  const nodes = location.sentinels.map(({ host, port }) => `${host}:${port}`).join(',');
-  return `sentinel ${nodes} (primary "${location.name}")`;
+  const list = (nodes: HostPort[]) => nodes.map(({ host, port }) => `${host}:${port}`).join(',');
+  if (location.mode === 'cluster') return `cluster ${list(location.nodes)}`;
+  return `sentinel ${list(location.sentinels)} (primary "${location.name}")`;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@errand/redis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 const WINDOW_S = 15 * 60;
@@ -12,7 +12,7 @@ const WINDOW_S = 15 * 60;
  * window ends.
  */
 export function makeLoginLimits(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   limits: { perUser: number; perIp: number },
 ) {

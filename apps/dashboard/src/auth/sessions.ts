@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@errand/redis';
 
 export interface Session {
   /** The cookie's value; Redis only ever sees its hash. */
@@ -21,7 +21,7 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
  * holds a hash of the id, not the id: whoever can read Redis cannot take over a session.
  */
 export function makeSessions(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   limits: { idleMs: number; maxMs: number },
 ) {

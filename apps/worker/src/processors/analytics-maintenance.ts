@@ -1,9 +1,9 @@
 import { type AnalyticsSettings, namesKey, pruneNames } from '@errand/analytics';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@errand/redis';
 import type { Processor } from '../processor.ts';
 
 export interface AnalyticsMaintenanceDeps {
-  redis: Redis;
+  redis: RedisClient;
   settings: AnalyticsSettings;
 }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@errand/redis';
 import type { SentMessageInfo, Transporter } from 'nodemailer';
 import { PermanentError, type Processor, ThrottleError } from '../processor.ts';
 import type { RenderTemplate } from '../templates.ts';
@@ -8,7 +8,7 @@ export interface EmailDeps {
   defaultFrom: string;
   render: RenderTemplate;
   /** The send ledger: which jobs' messages an SMTP server has already accepted. */
-  ledger: { redis: Redis; keyPrefix: string; ttlSeconds: number };
+  ledger: { redis: RedisClient; keyPrefix: string; ttlSeconds: number };
   /** How long to pause the queue on 421/451 when the server does not say. */
   throttleMs: number;
 }
