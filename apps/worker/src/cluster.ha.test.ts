@@ -99,5 +99,62 @@ describe('Redis Cluster', () => {
     expect((await settled('analytics', counted.body.id)).result).toMatchObject({ counted: 2 });
     for (const job of batch.body.jobs) await settled('analytics', job.id);
     expect(deliveredIds(smtp.messages)).toEqual([mail.body.id]);
+    const query = await request(`${producer.api}/v1/analytics/signup?granularity=minute`);
+    expect(query.status).toBe(200);
+    const total = query.body.buckets.reduce(
+      (sum: number, b: { count: number }) => sum + b.count,
+      0,
+    );
+    expect(total).toBe(4);
+  }, 60_000);
+
+  it('fires a schedule once per tick', async () => {
+    const url = `${producer.api}/v1/schedules/cluster-beat`;
+    const body = { every: 1_000, job: { type: 'analytics-maintenance', data: {} } };
+    expect((await request(url, { method: 'PUT', json: body })).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    const { body: schedule } = await request(url);
+    expect((await request(url, { method: 'DELETE' })).status).toBe(200);
+    const runs = schedule.history as { firedAt: string; state: string; jobId: string }[];
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    expect(runs.length).toBeLessThanOrEqual(7);
+    expect(new Set(runs.map((run) => run.firedAt)).size).toBe(runs.length); // no tick twice
+    expect(runs.every((run) => run.state === 'completed')).toBe(true);
+  }, 30_000);
+
+  it('answers 503 while a queue’s master is down, then the same worker consumes again', async () => {
+    const worker = fleet[0] as FleetWorker;
+    await cluster.synced();
+    const killed = await cluster.killMaster((await cluster.masterOf('cl:{analytics}')).node);
+    const killedAt = Date.now();
+    const statuses = new Set<number>();
+    const back = await eventually(
+      async () => {
+        const started = Date.now();
+        const answer = await post('analytics', { data: { events: [event()] } });
+        expect(Date.now() - started).toBeLessThan(5_000); // never a hang
+        statuses.add(answer.status);
+        if (answer.status === 503) expect(answer.headers.get('retry-after')).toBeTruthy();
+        else expect(answer.status).toBe(202);
+        return answer.status === 202 ? answer.body.id : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: 'a 202 from the promoted replica' },
+    );
+    const apiBackMs = Date.now() - killedAt;
+    await cluster.waitForFailover(killed);
+    expect((await settled('analytics', back)).state).toBe('completed');
+    const workersBackMs = Date.now() - killedAt;
+    expect(worker.child.exitCode).toBeNull();
+    expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
+    // Mail, on another master most likely, kept going too; and later jobs run as before.
+    const later = await Promise.all(
+      [1, 2, 3, 4, 5].map(() => post('analytics', { data: { events: [event()] } })),
+    );
+    for (const answer of later)
+      expect((await settled('analytics', answer.body.id)).state).toBe('completed');
+    expect([...statuses].every((status) => status === 202 || status === 503)).toBe(true);
+    process.stdout.write(
+      `cluster failover: API back ${apiBackMs} ms, workers back ${workersBackMs} ms after the kill\n`,
+    );
   }, 60_000);
 });

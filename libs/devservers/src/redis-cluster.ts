@@ -200,6 +200,34 @@ export class RedisCluster {
     throw new Error(`No cluster node answered CLUSTER SLOTS: ${errorMessage(last)}`);
   }
 
+  /** The master serving `key`'s slot (a queue's keys: any key with its hash tag). */
+  async masterOf(key: string): Promise<ClusterMaster> {
+    const [node] = this.servers.filter((s) => s.running);
+    if (!node) throw new Error('No cluster node is running');
+    const slot = Number(await node.command('CLUSTER', 'KEYSLOT', key));
+    const master = (await this.masters()).find((m) =>
+      m.slots.some(([start, end]) => start <= slot && slot <= end),
+    );
+    if (!master) throw new Error(`No master serves slot ${slot} (${key})`);
+    return master;
+  }
+
+  /**
+   * Wait until every master's replica holds what the master wrote so far (its offset, as the
+   * replica acknowledges it about once a second): before a kill whose test needs the writes.
+   */
+  async synced(timeoutMs = 10_000): Promise<void> {
+    const offset = (info: string) => Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
+    for (const { node } of await this.masters()) {
+      const written = offset(String(await node.command('INFO', 'replication')));
+      await until(`the replicas of ${node.port} to catch up`, Date.now() + timeoutMs, async () => {
+        const info = String(await node.command('INFO', 'replication'));
+        const acked = [...info.matchAll(/slave\d+:[^\r\n]*offset=(\d+)/g)].map((m) => Number(m[1]));
+        return acked.length > 0 && acked.every((at) => at >= written) ? true : undefined;
+      });
+    }
+  }
+
   /** SIGKILL a master (the one on `which`'s port, else the first); returns it with its slots. */
   async killMaster(which?: { port: number }): Promise<ClusterMaster> {
     const masters = await this.masters();

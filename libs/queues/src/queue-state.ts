@@ -83,16 +83,19 @@ function oldestWaiting(first: Job[], now: number): number {
 }
 
 /** Names of the clients connected to Redis; undefined where CLIENT LIST is refused. */
-/** The names of the clients of every master: a queue's workers block on its slot's master. */
-async function clientNames(redis: RedisClient): Promise<string[] | undefined> {
+/**
+ * The names of the clients of each master. A Worker's blocking connection on a Cluster is a
+ * Cluster client of its own whose name goes to each node it has connected to, so a worker may
+ * show on more than one master, and always on its queue's.
+ */
+async function clientNames(redis: RedisClient): Promise<string[][] | undefined> {
   try {
     const lists = await Promise.all(
       mastersOf(redis).map(async (node) => (await node.client('LIST')) as string),
     );
-    return lists
-      .join('\n')
-      .split('\n')
-      .map((line) => /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '');
+    return lists.map((list) =>
+      list.split('\n').map((line) => /(?:^| )name=(\S*)/.exec(line)?.[1] ?? ''),
+    );
   } catch (error) {
     // Managed Redis may rename CLIENT or an ACL deny it: then the count is unknown.
     if (error instanceof ReplyError) return undefined;
@@ -103,10 +106,15 @@ async function clientNames(redis: RedisClient): Promise<string[] | undefined> {
 /**
  * BullMQ's own matching (`Queue.getWorkers`, whose `clientName()` is protected): each Worker
  * names its blocking connection `<prefix>:<base64 of queue name>`, followed by
- * `:w:<worker name>` when it has a name (bullmq `createBlockingConnection`).
+ * `:w:<worker name>` when it has a name (bullmq `createBlockingConnection`). On a Cluster,
+ * BullMQ counts on the master where the most match, and so does this: a worker is counted
+ * once, on its queue's master, however many nodes it has connected to.
  */
-function countWorkers(queue: Queue, names: string[]): number {
+function countWorkers(queue: Queue, nodes: string[][]): number {
   const unnamed = `${queue.opts.prefix ?? 'bull'}:${Buffer.from(queue.name).toString('base64')}`;
   const named = `${unnamed}:w:`;
-  return names.filter((name) => name === unnamed || name.startsWith(named)).length;
+  const counts = nodes.map(
+    (names) => names.filter((name) => name === unnamed || name.startsWith(named)).length,
+  );
+  return Math.max(0, ...counts);
 }

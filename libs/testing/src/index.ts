@@ -3,4 +3,5 @@ export * from './analytics-events.ts';
 export * from './apps.ts';
 export * from './http.ts';
 export * from './redis.ts';
+export * from './topologies.ts';
 export * from './wait.ts';

@@ -1,23 +1,28 @@
-import { SentinelGroup } from '@errand/devservers';
 import {
   type AppProcess,
   eventually,
   type ProducerProcess,
+  type ReplicatedRedis,
   request,
   startApp,
   startProducerProcess,
+  startReplicatedRedis,
 } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStream, type SseEvent } from '../test/job-events.testkit.ts';
 
+const PREFIX = 'haapi';
+
 /**
- * The API across a Sentinel failover: what was acknowledged and replicated before the primary
- * died is there after it — an Idempotency-Key replays to the same job, an event stream opened
- * before the kill ends in `completed` (resuming with Last-Event-ID where it was cut), and a
- * batch is taken again. Part of `npm run test:ha`.
+ * The API across a failover, on a Sentinel group (the primary killed) and on a Cluster (the
+ * master of the analytics queue's slot killed): what was acknowledged and replicated before
+ * the node died is there after it — an Idempotency-Key replays to the same job, an event
+ * stream opened before the kill ends in `completed` (resuming with Last-Event-ID where it was
+ * cut), a batch is taken again, and the analytics query counts what ran. Part of
+ * `npm run test:ha`.
  */
-describe('the API across a Sentinel failover', () => {
-  let group: SentinelGroup;
+describe.each(['sentinel', 'cluster'] as const)('the API across a %s failover', (kind) => {
+  let redis: ReplicatedRedis;
   let producer: ProducerProcess;
   let worker: AppProcess;
   let n = 0;
@@ -31,12 +36,8 @@ describe('the API across a Sentinel failover', () => {
     request(`${producer.api}${path}`, { method: 'POST', json, headers });
 
   beforeAll(async () => {
-    group = await SentinelGroup.start();
-    const env = {
-      REDIS_SENTINELS: group.sentinels.map(({ host, port }) => `${host}:${port}`).join(','),
-      REDIS_SENTINEL_NAME: group.name,
-      QUEUE_PREFIX: 'haapi',
-    };
+    redis = await startReplicatedRedis(kind);
+    const env = { ...redis.env, QUEUE_PREFIX: PREFIX };
     producer = await startProducerProcess(env);
     worker = startApp('worker', { ...env, WORKER_QUEUES: 'analytics', WORKER_PORT: '0' });
     await worker.waitForLine('worker running');
@@ -44,7 +45,7 @@ describe('the API across a Sentinel failover', () => {
   afterAll(async () => {
     await producer?.stop('SIGKILL');
     await worker?.stop('SIGKILL');
-    await group?.stop();
+    await redis?.stop();
   });
 
   it('keeps what was replicated: a replayed key, an event stream, and takes batches again', async () => {
@@ -59,10 +60,7 @@ describe('the API across a Sentinel failover', () => {
     const stream = await openStream(url);
     const seen: SseEvent[] = [(await stream.next()) as SseEvent];
     expect(seen[0]?.data.state).toBe('delayed');
-    await group.synced();
-
-    const killed = await group.killPrimary();
-    await group.waitForNewPrimary(killed);
+    await redis.failover(`${PREFIX}:{analytics}`);
 
     // The replay: the same job (200), once a primary takes the request.
     const replay = await eventually(
@@ -96,6 +94,17 @@ describe('the API across a Sentinel failover', () => {
       { timeoutMs: 20_000, intervalMs: 200, what: 'a batch accepted' },
     );
     expect(batch.body.jobs).toHaveLength(3);
+    // The analytics query reads each event's keys, on whichever node they are.
+    const counted = await eventually(
+      async () => {
+        const answer = await request(`${producer.api}/v1/analytics/signup?granularity=minute`);
+        const buckets: { count: number }[] = answer.body?.buckets ?? [];
+        const total = buckets.reduce((sum, bucket) => sum + bucket.count, 0);
+        return total >= 5 ? total : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: 'the analytics of the jobs run' },
+    );
+    expect(counted).toBeLessThanOrEqual(n);
     expect(worker.child.exitCode).toBeNull();
     expect(producer.child.exitCode).toBeNull();
   }, 60_000);
