@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole platform on one machine.
- * 1. Redis: REDIS_URL or REDIS_SENTINELS when given; else reuse or start a local redis-server
+ * 1. Redis: REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES when given; else reuse or start a local redis-server
  *    with AOF in data/redis.
  * 2. SMTP: SMTP_URL when given; else a local catcher that saves each message in data/mail.
  * 3. Dashboard users: with no users file, an `admin` with a random password, printed once.
@@ -22,9 +22,9 @@ let redis: RedisServer | undefined;
 let smtp: SmtpSink | undefined;
 const apps: { name: string; child: ChildProcess }[] = [];
 
-/** The REDIS_URL the apps get; none when the environment says where Redis is (URL or Sentinel). */
+/** The REDIS_URL the apps get; none when the environment says where Redis is (URL, Sentinel, Cluster). */
 async function startRedis(): Promise<Record<string, string>> {
-  if (env.REDIS_URL || env.REDIS_SENTINELS) return {};
+  if (env.REDIS_URL || env.REDIS_SENTINELS || env.REDIS_CLUSTER_NODES) return {};
   const url = `redis://127.0.0.1:${LOCAL_REDIS_PORT}`;
   if (await isListening(LOCAL_REDIS_PORT)) {
     console.log(`redis:     reusing the Redis that answers at ${url}`);
