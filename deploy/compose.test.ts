@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Deployment, load } from './test/compose.model.ts';
+import { type Deployment, load, type Variant } from './test/compose.model.ts';
 import { type Rule, rules } from './test/compose.rules.ts';
 import {
   composeCommand,
@@ -11,6 +11,7 @@ import {
   ROOT,
   readDeployFiles,
   run,
+  SENTINEL_COMPOSE_FILE,
 } from './test/compose.testkit.ts';
 
 /** A break that a rule must catch: every `from` in one file replaced by `to`. */
@@ -95,7 +96,85 @@ const BREAKS: Break[] = [
   ['dockerignore', 'dockerignore', '**/node_modules\n', 'node_modules\n'],
   ['dockerignore', 'dockerignore', '\n.git\n', '\n'],
   ['dockerignore', 'dockerignore', '\ndeploy\n', '\ndeploy\napps/*/templates\n'],
+  // The Sentinel variant (deploy/compose.sentinel.yml over docker-compose.yml)
+  [
+    'services',
+    'composeSentinel',
+    '  sentinel-2:\n    <<: *sentinel\n',
+    '  sentinel-2:\n    <<: *sentinel\n    image: redis:latest\n',
+  ],
+  ['redisPrivate', 'composeSentinel', '- redis-3-data:/data', '- redis-2-data:/data'],
+  ['redisPrivate', 'composeSentinel', '- sentinel-3-data:/data', '- ./data/sentinel-3:/data'],
+  [
+    'redisPrivate',
+    'composeSentinel',
+    '    ERRAND_REDIS_REPLICA_PASSWORD: ${ERRAND_REDIS_REPLICA_PASSWORD:',
+    '    UNUSED_REPLICA_PASSWORD: ${ERRAND_REDIS_REPLICA_PASSWORD:',
+  ],
+  [
+    'redisPrivate',
+    'composeSentinel',
+    '  command: ["sentinel"]\n',
+    '  command: ["sentinel"]\n  ports: ["26379:26379"]\n',
+  ],
+  ['redisHealth', 'composeSentinel', '--user errand ', ''],
+  [
+    'networks',
+    'composeSentinel',
+    '  command: ["sentinel"]\n  networks: [internal]\n',
+    '  command: ["sentinel"]\n  networks: [internal, front]\n',
+  ],
+  [
+    'apps',
+    'composeSentinel',
+    '  sentinel-3:\n    condition: service_healthy',
+    '  sentinel-3:\n    condition: service_started',
+  ],
+  [
+    'secrets',
+    'composeSentinel',
+    '${ERRAND_REDIS_SENTINEL_PASSWORD:?set ERRAND_REDIS_SENTINEL_PASSWORD in .env for the Sentinel group (see .env.example)}',
+    '0123456789abcdef0123456789abcdef',
+  ],
+  ['variables', 'envExample', 'ERRAND_SENTINEL_FAILOVER_TIMEOUT_MS=60000\n', ''],
+  [
+    'sentinel',
+    'composeSentinel',
+    '"--replicaof", "redis", "6379", "--replica-announce-ip", "redis-3"',
+    '"--replica-announce-ip", "redis-3"',
+  ],
+  [
+    'sentinel',
+    'composeSentinel',
+    '"--replica-announce-ip", "redis-2"',
+    '"--replica-announce-ip", "redis"',
+  ],
+  [
+    'sentinel',
+    'composeSentinel',
+    'ERRAND_SENTINEL_ANNOUNCE_HOST: sentinel-2',
+    'ERRAND_SENTINEL_ANNOUNCE_HOST: sentinel-1',
+  ],
+  ['sentinel', 'composeSentinel', '    ERRAND_REDIS_REPLICATION: sentinel\n', ''],
+  [
+    'sentinel',
+    'composeSentinel',
+    'REDIS_SENTINELS: sentinel-1:26379,sentinel-2:26379,sentinel-3:26379',
+    'REDIS_SENTINELS: sentinel-1:26379',
+  ],
+  [
+    'sentinel',
+    'composeSentinel',
+    '  REDIS_SENTINEL_NAME: errand\n',
+    '  REDIS_SENTINEL_NAME: other\n',
+  ],
+  ['sentinel', 'composeSentinel', '  REDIS_USERNAME: errand\n', '  REDIS_USERNAME: admin\n'],
+  ['sentinel', 'composeSentinel', 'SENTINEL CKQUORUM errand', 'PING'],
+  ['sentinel', 'compose', 'redis://errand:', 'redis://admin:'],
 ];
+/** A break in the Sentinel file is looked for in the Sentinel variant, any other in the one Redis. */
+const variantOf = (file: keyof DeployFiles): Variant =>
+  file === 'composeSentinel' ? 'sentinel' : 'single';
 
 /**
  * The compose deployment, checked without a Docker engine: each rule (`test/compose.rules.ts`)
@@ -106,14 +185,18 @@ const BREAKS: Break[] = [
  */
 let files: DeployFiles;
 let deployment: Deployment;
+let sentinelDeployment: Deployment;
 beforeAll(async () => {
   files = await readDeployFiles();
   deployment = load(files);
+  sentinelDeployment = load(files, 'sentinel');
 });
 
 describe('the compose deployment (docker-compose.yml, Dockerfile, .env.example, .dockerignore)', () => {
   for (const { title, check } of Object.values(rules) as Rule[]) {
     it(title, () => expect([...check(deployment)]).toEqual([]));
+    it(`with ${SENTINEL_COMPOSE_FILE}: ${title}`, () =>
+      expect([...check(sentinelDeployment)]).toEqual([]));
   }
 
   const named = (b: Break) => {
@@ -123,7 +206,7 @@ describe('the compose deployment (docker-compose.yml, Dockerfile, .env.example, 
   };
   it.each(BREAKS.map(named))('%s', (_title, [rule, file, from, to]) => {
     expect(files[file], `"${from}" is no longer in ${file}: update this case`).toContain(from);
-    const broken = load({ ...files, [file]: files[file].replaceAll(from, to) });
+    const broken = load({ ...files, [file]: files[file].replaceAll(from, to) }, variantOf(file));
     expect([...(rules[rule] as Rule).check(broken)]).not.toEqual([]);
   });
 
@@ -149,12 +232,16 @@ describe('docker compose on the file (no engine needed)', () => {
   });
 
   /** Each test fails by itself, saying how to install it, where there is no docker compose. */
-  const config = async (envFile: string, ...args: string[]) => {
+  const configOf = async (composeFiles: string[], envFile: string, ...args: string[]) => {
     compose ??= composeCommand();
     const [binary = '', ...rest] = await compose;
-    const file = join(ROOT, 'docker-compose.yml');
-    return run(binary, [...rest, '--env-file', envFile, '-f', file, 'config', ...args]);
+    const fileArgs = composeFiles.flatMap((file) => ['-f', join(ROOT, file)]);
+    return run(binary, [...rest, '--env-file', envFile, ...fileArgs, 'config', ...args]);
   };
+  const config = (envFile: string, ...args: string[]) =>
+    configOf(['docker-compose.yml'], envFile, ...args);
+  const sentinelConfig = (envFile: string, ...args: string[]) =>
+    configOf(['docker-compose.yml', SENTINEL_COMPOSE_FILE], envFile, ...args);
 
   it('accepts the file with .env filled in as .env.example says', async () => {
     expect(await config(filled, '-q')).toEqual({ code: 0, output: '' });
@@ -168,5 +255,29 @@ describe('docker compose on the file (no engine needed)', () => {
 
   it('sees the dev profile', async () => {
     expect(await config(filled, '--profiles')).toEqual({ code: 0, output: 'dev\n' });
+  });
+
+  it(`accepts ${SENTINEL_COMPOSE_FILE} over it: three data nodes and three sentinels besides the rest`, async () => {
+    expect(await sentinelConfig(filled, '-q')).toEqual({ code: 0, output: '' });
+    const listed = await sentinelConfig(filled, '--services');
+    expect(listed.code).toBe(0);
+    expect(listed.output.split('\n').filter(Boolean).sort()).toEqual(
+      [
+        ...['redis', 'redis-2', 'redis-3', 'sentinel-1', 'sentinel-2', 'sentinel-3'],
+        ...['producer', 'worker', 'dashboard', 'prometheus', 'grafana', 'mailpit'],
+      ].sort(),
+    );
+  });
+
+  it('refuses the Sentinel variant while a password of its own is empty, and names it', async () => {
+    const withOut = join(dir ?? '', 'no-sentinel-password.env');
+    const lines = [...deployment.filled]
+      .filter(([key]) => key !== 'ERRAND_REDIS_SENTINEL_PASSWORD')
+      .map(([key, value]) => `${key}='${value}'`);
+    await writeFile(withOut, `${lines.join('\n')}\nERRAND_REDIS_SENTINEL_PASSWORD=\n`);
+    const answer = await sentinelConfig(withOut, '-q');
+    expect(answer.code).not.toBe(0);
+    expect(answer.output).toMatch(/set ERRAND_REDIS_SENTINEL_PASSWORD in \.env/);
+    expect(await config(withOut, '-q')).toEqual({ code: 0, output: '' }); // the one Redis needs none
   });
 });

@@ -235,7 +235,48 @@ describe('the shipped Redis configuration', () => {
     }
     expect(denied).toEqual([]);
   });
+
+  it('allows errand what an ioredis Cluster client sends of its own, so one users file serves a Cluster', async () => {
+    const commands = await clusterClientCommands();
+    expect(commands.map((c) => c.join(' ')).sort()).toEqual(
+      expect.arrayContaining(['ASKING', 'CLUSTER INFO', 'CLUSTER SLOTS', 'READONLY', 'READWRITE']),
+    );
+    const denied: string[] = [];
+    for (const command of commands) {
+      const answer = await admin.call('ACL', 'DRYRUN', 'errand', ...command);
+      if (answer !== 'OK') denied.push(`${command.join(' ')}: ${answer}`);
+    }
+    expect(denied).toEqual([]);
+  });
 });
+
+/**
+ * What an ioredis Cluster client sends of its own, read from its code: `cluster("SLOTS")`,
+ * `.asking()`, and READONLY / READWRITE, sent by name or chosen between (`redis[readOnly ?
+ * "readonly" : "readwrite"]()`) when a node's role changes.
+ */
+async function clusterClientCommands(): Promise<string[][]> {
+  const built = dirname(createRequire(import.meta.url).resolve('ioredis'));
+  const files = [
+    ...(await readdir(join(built, 'cluster')))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => join(built, 'cluster', f)),
+    join(built, 'redis', 'event_handler.js'),
+  ];
+  const commands = new Map<string, string[]>();
+  for (const file of files) {
+    const code = await readFile(file, 'utf8');
+    for (const [, sub = ''] of code.matchAll(/\.cluster\(\s*"([A-Za-z]+)"/g)) {
+      commands.set(`CLUSTER ${sub.toUpperCase()}`, ['CLUSTER', sub.toUpperCase()]);
+    }
+    const named = /\.(asking|readonly|readwrite)\(|"(readonly|readwrite)"\s*[:\]]/g;
+    for (const [, called, chosen] of code.matchAll(named)) {
+      const name = (called ?? chosen ?? '').toUpperCase();
+      commands.set(name, [name]);
+    }
+  }
+  return [...commands.values()];
+}
 
 /** The commands named in BullMQ's Lua scripts and in Errand's own (`.lua` files and inline). */
 async function scriptCommands(): Promise<string[]> {

@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import type { RedisLocation } from '@errand/redis';
 import { loadEnv as dashboardEnv } from '../../apps/dashboard/src/env.ts';
 import { loadEnv as producerEnv } from '../../apps/producer/src/env.ts';
 import { loadEnv as workerEnv } from '../../apps/worker/src/env.ts';
@@ -9,9 +10,11 @@ import {
   effectiveStage,
   filledEnv,
   interpolate,
+  mergeCompose,
   parseCompose,
   parseDotenv,
   parseMount,
+  type Service,
   type Stage,
 } from './compose.testkit.ts';
 
@@ -28,6 +31,8 @@ export interface AppSettings {
   shutdownMs: number;
   /** Where the app writes: must be on a named volume. */
   writes: string[];
+  /** Where it finds Redis: REDIS_URL, or the sentinels. */
+  redis: RedisLocation;
 }
 export type Env = Record<string, string | undefined>;
 export const APPS: Record<string, (env: Env) => AppSettings> = {
@@ -38,12 +43,14 @@ export const APPS: Record<string, (env: Env) => AppSettings> = {
       port: e.PRODUCER_PORT,
       shutdownMs: e.SHUTDOWN_TIMEOUT_MS,
       writes: [],
+      redis: e.redis,
     };
   },
   worker: (env) => {
     const e = workerEnv(env);
     const writes = [e.STORAGE_DIR];
-    return { host: e.WORKER_HOST, port: e.WORKER_PORT, shutdownMs: e.SHUTDOWN_TIMEOUT_MS, writes };
+    const { WORKER_HOST: host, WORKER_PORT: port, SHUTDOWN_TIMEOUT_MS: shutdownMs, redis } = e;
+    return { host, port, shutdownMs, writes, redis };
   },
   dashboard: (env) => {
     const e = dashboardEnv(env);
@@ -53,6 +60,7 @@ export const APPS: Record<string, (env: Env) => AppSettings> = {
       port: e.DASHBOARD_PORT,
       shutdownMs: e.SHUTDOWN_TIMEOUT_MS,
       writes,
+      redis: e.redis,
     };
   },
 };
@@ -97,8 +105,13 @@ export interface PrometheusConfig {
   }[];
 }
 
+/** The one Redis of docker-compose.yml, or the Sentinel group of deploy/compose.sentinel.yml over it. */
+export type Variant = 'single' | 'sentinel';
+
 export interface Deployment {
   files: DeployFiles;
+  variant: Variant;
+  /** docker-compose.yml, with the Sentinel file laid over it in that variant. */
   compose: Compose;
   example: Map<string, string>;
   /** .env.example filled in as its comments say: what an operator runs with. */
@@ -106,11 +119,13 @@ export interface Deployment {
   stages: Stage[];
 }
 
-export function load(files: DeployFiles): Deployment {
+export function load(files: DeployFiles, variant: Variant = 'single'): Deployment {
   const example = parseDotenv(files.envExample);
-  const compose = parseCompose(files.compose);
+  const base = parseCompose(files.compose);
+  const compose =
+    variant === 'sentinel' ? mergeCompose(base, parseCompose(files.composeSentinel)) : base;
   const stages = dockerfileStages(files.dockerfile);
-  return { files, compose, example, filled: filledEnv(example), stages };
+  return { files, variant, compose, example, filled: filledEnv(example), stages };
 }
 
 export const services = (d: Deployment) => Object.entries(d.compose.services ?? {});
@@ -121,17 +136,30 @@ export const networksOf = (d: Deployment, name: string) => service(d, name).netw
 export const shareNetwork = (d: Deployment, a: string, b: string) =>
   networksOf(d, a).some((network) => networksOf(d, b).includes(network));
 
+/** The services that run Redis (its image): the data nodes and the sentinels. */
+export const redisServices = (d: Deployment) =>
+  services(d).filter(([, s]) => /^redis:/.test(s.image ?? ''));
+/** A sentinel: deploy/redis/entrypoint.sh run as `entrypoint.sh sentinel`. */
+export const isSentinel = (s: Service) => s.command?.[0] === 'sentinel';
+export const dataNodes = (d: Deployment) => redisServices(d).filter(([, s]) => !isSentinel(s));
+export const sentinelServices = (d: Deployment) =>
+  redisServices(d).filter(([, s]) => isSentinel(s));
+/** A service's environment as compose gives it, with .env filled in as .env.example says. */
+export const environmentOf = (d: Deployment, name: string): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(service(d, name).environment ?? {}).map(([key, value]) => [
+      key,
+      interpolate(String(value), d.filled),
+    ]),
+  );
+
 /** An app's settings in its container: the Dockerfile's ENV, then the compose environment. */
 export function settingsOf(d: Deployment, app: string): AppSettings | string {
-  const { build, environment = {} } = service(d, app);
+  const { build } = service(d, app);
   try {
-    const compose = Object.entries(environment).map(([k, v]) => [
-      k,
-      interpolate(String(v), d.filled),
-    ]);
     return settingsFor(app, {
       ...effectiveStage(d.stages, build?.target).env,
-      ...Object.fromEntries(compose),
+      ...environmentOf(d, app),
     });
   } catch (error) {
     return `${app}: ${(error as Error).message}`;

@@ -7,6 +7,7 @@ import {
   BUILT_IN,
   CLOSE_MARGIN_MS,
   type Deployment,
+  dataNodes,
   FROM_ENV,
   LEFT_OUT,
   mounted,
@@ -15,17 +16,21 @@ import {
   PINNED,
   type PrometheusConfig,
   reach,
+  redisServices,
   SECRET,
+  sentinelServices,
   service,
   services,
   settingsFor,
   shareNetwork,
 } from './compose.model.ts';
+import { sentinelRules } from './compose.sentinel.rules.ts';
 import {
   durationMs,
   effectiveStage,
   interpolate,
   isIgnored,
+  parseCompose,
   parsePort,
   variablesIn,
 } from './compose.testkit.ts';
@@ -46,69 +51,71 @@ export const rules = {
       for (const [name, s] of services(d)) {
         if (!s.build && !PINNED.test(s.image ?? '')) yield `${name}: ${s.image} is not pinned`;
       }
-      if (!/^redis:7\.\d+\.\d+/.test(service(d, 'redis').image ?? '')) yield 'redis is not 7.x';
+      for (const [name, s] of redisServices(d)) {
+        if (!/^redis:7\.\d+\.\d+/.test(s.image ?? '')) yield `${name} is not Redis 7.x`;
+      }
     },
   },
   redisPrivate: {
     title:
-      'redis: no published port, data on a named volume, started by deploy/redis/entrypoint.sh',
+      'redis (and every node and sentinel of a group): no published port, data on a named volume of its own, started by deploy/redis/entrypoint.sh',
     *check(d) {
-      const redis = service(d, 'redis');
-      const data = mounts(d, 'redis').find((m) => m.target === '/data');
-      const config = mounts(d, 'redis').find((m) => m.target === '/usr/local/etc/redis');
-      if (redis.ports?.length) yield `redis publishes ${redis.ports.join(', ')}`;
-      if (!data?.named || !(data.source in (d.compose.volumes ?? {})))
-        yield 'redis: /data is no named volume';
-      if (config?.source !== './deploy/redis' || !config.readOnly)
-        yield 'redis: deploy/redis is not mounted read-only at /usr/local/etc/redis';
-      if (redis.entrypoint?.join(' ') !== 'sh /usr/local/etc/redis/entrypoint.sh')
-        yield 'redis: not started by entrypoint.sh';
-      for (const name of ['ERRAND_REDIS_PASSWORD', 'ERRAND_REDIS_ADMIN_PASSWORD', 'QUEUE_PREFIX']) {
-        if (!redis.environment?.[name]) yield `redis: ${name} is not passed to entrypoint.sh`;
+      const owners = new Map<string, string>();
+      for (const [name, redis] of redisServices(d)) {
+        const data = mounts(d, name).find((m) => m.target === '/data');
+        const config = mounts(d, name).find((m) => m.target === '/usr/local/etc/redis');
+        if (redis.ports?.length) yield `${name} publishes ${redis.ports.join(', ')}`;
+        if (!data?.named || !(data.source in (d.compose.volumes ?? {})))
+          yield `${name}: /data is no named volume`;
+        else if (owners.has(data.source))
+          yield `${name}: /data is the volume of ${owners.get(data.source)} too`;
+        else owners.set(data.source, name);
+        if (config?.source !== './deploy/redis' || !config.readOnly)
+          yield `${name}: deploy/redis is not mounted read-only at /usr/local/etc/redis`;
+        if (redis.entrypoint?.join(' ') !== 'sh /usr/local/etc/redis/entrypoint.sh')
+          yield `${name}: not started by entrypoint.sh`;
+        for (const variable of entrypointNeeds(redis.environment ?? {}, redis.command)) {
+          if (!redis.environment?.[variable])
+            yield `${name}: ${variable} is not passed to entrypoint.sh`;
+        }
       }
     },
   },
   redisHealth: {
-    title: 'redis: its health check logs in as errand with the password of its environment',
+    title:
+      'redis (and every data node): its health check logs in as errand with the password of its environment',
     *check(d) {
-      const [form, ...command] = service(d, 'redis').healthcheck?.test ?? [];
-      if (form !== 'CMD-SHELL') yield 'redis: health check without a shell to read the password';
-      const needs: [RegExp, string][] = [
-        [/redis-cli /, 'redis-cli'],
-        [/--user errand /, '--user errand'],
-        [
-          /REDISCLI_AUTH="?\$\$ERRAND_REDIS_PASSWORD"? /,
-          'the password of $$ERRAND_REDIS_PASSWORD in REDISCLI_AUTH',
-        ],
-        [/ ping /i, 'ping'],
-        [/\| grep -qx? PONG/, 'a check for PONG'],
-      ];
-      for (const [pattern, what] of needs) {
-        if (!pattern.test(command.join(' '))) yield `redis: health check without ${what}`;
-      }
+      for (const [name] of dataNodes(d)) yield* errandPing(d, name);
     },
   },
   networks: {
-    title: 'networks: redis is on an internal network only, shared with the apps and nothing else',
+    title:
+      'networks: redis (and a group’s nodes and sentinels) on an internal network only, shared with the apps and nothing else',
     *check(d) {
       const internal = Object.entries(d.compose.networks ?? {})
         .filter(([, network]) => network?.internal === true)
         .map(([name]) => name);
       if (internal.length === 0) yield 'no network is internal: true';
-      for (const network of networksOf(d, 'redis')) {
-        if (!internal.includes(network)) yield `redis is on ${network}, which is not internal`;
+      const redis = redisServices(d).map(([name]) => name);
+      for (const name of redis) {
+        for (const network of networksOf(d, name)) {
+          if (!internal.includes(network)) yield `${name} is on ${network}, which is not internal`;
+        }
       }
       for (const [name] of services(d)) {
-        if (['redis', ...APP_NAMES].includes(name)) continue;
+        if ([...redis, ...APP_NAMES].includes(name)) continue;
         for (const network of networksOf(d, name)) {
           if (internal.includes(network)) yield `${name} is on the internal network ${network}`;
         }
       }
-      for (const app of APP_NAMES) if (!shareNetwork(d, app, 'redis')) yield `${app}: no redis`;
+      for (const app of APP_NAMES) {
+        for (const name of redis) if (!shareNetwork(d, app, name)) yield `${app}: no ${name}`;
+      }
     },
   },
   apps: {
-    title: 'apps: own build target, /readyz health check, wait for a healthy redis, unless-stopped',
+    title:
+      'apps: own build target, /readyz health check, wait for a healthy redis (and sentinels), unless-stopped',
     *check(d) {
       const { ok, errors } = appSettings(d);
       yield* errors;
@@ -118,8 +125,10 @@ export const rules = {
           yield `${app}: not built from its own Dockerfile target`;
         if (!s.healthcheck?.test?.join(' ').includes(`http://127.0.0.1:${port}/readyz`))
           yield `${app}: health check is not /readyz on port ${port}`;
-        if (s.depends_on?.redis?.condition !== 'service_healthy')
-          yield `${app}: starts without waiting for a healthy redis`;
+        for (const name of ['redis', ...sentinelServices(d).map(([sentinel]) => sentinel)]) {
+          if (s.depends_on?.[name]?.condition !== 'service_healthy')
+            yield `${app}: starts without waiting for a healthy ${name}`;
+        }
         if (s.restart !== 'unless-stopped') yield `${app}: restart is ${s.restart}`;
       }
     },
@@ -202,9 +211,13 @@ export const rules = {
     },
   },
   variables: {
-    title: 'every ${VAR} of the compose file is in .env.example, and every setting there is used',
+    title:
+      'every ${VAR} of the compose files is in .env.example, and every setting there is used by one',
     *check(d) {
-      const used = variablesIn(d.compose);
+      const used = new Set([
+        ...variablesIn(parseCompose(d.files.compose)),
+        ...variablesIn(parseCompose(d.files.composeSentinel)),
+      ]);
       for (const name of used) if (!d.example.has(name)) yield `${name} is not in .env.example`;
       for (const name of d.example.keys()) {
         if (!used.has(name) && !name.startsWith('COMPOSE_')) yield `${name} is used nowhere`;
@@ -321,4 +334,43 @@ export const rules = {
       }
     },
   },
+  ...sentinelRules,
 } satisfies Record<string, Rule>;
+
+/** A data node's health check: redis-cli PING as errand, the password from its environment. */
+function* errandPing(d: Deployment, name: string) {
+  const [form, ...command] = service(d, name).healthcheck?.test ?? [];
+  if (form !== 'CMD-SHELL') yield `${name}: health check without a shell to read the password`;
+  const needs: [RegExp, string][] = [
+    [/redis-cli /, 'redis-cli'],
+    [/--user errand /, '--user errand'],
+    [
+      /REDISCLI_AUTH="?\$\$ERRAND_REDIS_PASSWORD"? /,
+      'the password of $$ERRAND_REDIS_PASSWORD in REDISCLI_AUTH',
+    ],
+    [/ ping /i, 'ping'],
+    [/\| grep -qx? PONG/, 'a check for PONG'],
+  ];
+  for (const [pattern, what] of needs) {
+    if (!pattern.test(command.join(' '))) yield `${name}: health check without ${what}`;
+  }
+}
+
+/**
+ * What deploy/redis/entrypoint.sh refuses to start without: a sentinel's password and where
+ * the group's first primary is; a data node's passwords and prefix, and the `replica` and
+ * `sentinel` users' passwords too in a Sentinel group.
+ */
+function entrypointNeeds(environment: Record<string, string>, command: string[] | undefined) {
+  if (command?.[0] === 'sentinel') {
+    return [
+      'ERRAND_REDIS_SENTINEL_PASSWORD',
+      'ERRAND_SENTINEL_PRIMARY_HOST',
+      'ERRAND_SENTINEL_ANNOUNCE_HOST',
+    ];
+  }
+  const node = ['ERRAND_REDIS_PASSWORD', 'ERRAND_REDIS_ADMIN_PASSWORD', 'QUEUE_PREFIX'];
+  return environment.ERRAND_REDIS_REPLICATION === 'sentinel'
+    ? [...node, 'ERRAND_REDIS_REPLICA_PASSWORD', 'ERRAND_REDIS_SENTINEL_PASSWORD']
+    : node;
+}

@@ -6,6 +6,8 @@ import { parse } from 'yaml';
 
 /** The repository root, where the compose file, Dockerfile and .env.example live. */
 export const ROOT = join(import.meta.dirname, '..', '..');
+/** The Sentinel variant's file, from the root. */
+export const SENTINEL_COMPOSE_FILE = 'deploy/compose.sentinel.yml';
 
 /**
  * The deployment files as text, so that a rule can also be run on a broken copy of one: the
@@ -13,6 +15,8 @@ export const ROOT = join(import.meta.dirname, '..', '..');
  */
 export interface DeployFiles {
   compose: string;
+  /** The Sentinel variant, laid over `compose`: `-f docker-compose.yml -f deploy/compose.sentinel.yml`. */
+  composeSentinel: string;
   envExample: string;
   gitignore: string;
   dockerfile: string;
@@ -26,6 +30,7 @@ export async function readDeployFiles(): Promise<DeployFiles> {
   const read = (name: string) => readFile(join(ROOT, name), 'utf8');
   return {
     compose: await read('docker-compose.yml'),
+    composeSentinel: await read(SENTINEL_COMPOSE_FILE),
     envExample: await read('.env.example'),
     gitignore: await read('.gitignore'),
     dockerfile: await read('Dockerfile'),
@@ -42,6 +47,7 @@ export interface Service {
   image?: string;
   build?: { context: string; target?: string };
   entrypoint?: string[];
+  command?: string[];
   environment?: Record<string, string>;
   ports?: string[];
   volumes?: string[];
@@ -60,8 +66,47 @@ export interface Compose {
   volumes: Record<string, unknown>;
 }
 
-/** The file as written (short syntax throughout, which the rules expect), not interpolated. */
-export const parseCompose = (text: string) => parse(text) as Compose;
+/**
+ * The file as written (short syntax throughout, which the rules expect), not interpolated;
+ * `<<: *anchor` merges resolved, as compose does.
+ */
+export const parseCompose = (text: string) => parse(text, { merge: true }) as Compose;
+
+/** Lists compose replaces when a later file sets them, rather than adding to them. */
+const REPLACED_LISTS = new Set(['command', 'entrypoint', 'test']);
+
+/**
+ * A file laid over another as `docker compose -f base -f over` does, for what these files
+ * hold: mappings merge key by key, the later file's value wins; `command`, `entrypoint` and a
+ * health check's `test` are replaced; other lists add the later file's items (mounts by
+ * their target).
+ */
+export function mergeCompose(base: Compose, over: Compose): Compose {
+  return mergeValue('', base, over) as Compose;
+}
+
+function mergeValue(key: string, base: unknown, over: unknown): unknown {
+  if (over === undefined || over === null) return base ?? over;
+  if (Array.isArray(over)) {
+    if (REPLACED_LISTS.has(key) || !Array.isArray(base)) return over;
+    if (key === 'volumes') {
+      const targets = new Set(over.map((spec) => parseMount(String(spec)).target));
+      return [...base.filter((spec) => !targets.has(parseMount(String(spec)).target)), ...over];
+    }
+    return [...base, ...over.filter((item) => !base.includes(item))];
+  }
+  if (isMapping(over) && isMapping(base)) {
+    const merged: Record<string, unknown> = { ...base };
+    for (const [name, value] of Object.entries(over)) {
+      merged[name] = mergeValue(name, base[name], value);
+    }
+    return merged;
+  }
+  return over;
+}
+
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `KEY=VALUE` lines of a .env file; `#` starts a comment line; one pair of quotes is removed. */
 export function parseDotenv(text: string): Map<string, string> {

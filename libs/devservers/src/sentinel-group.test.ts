@@ -61,6 +61,33 @@ describe('SentinelGroup', () => {
     }
   });
 
+  it('runs as deployed: the shipped users, replicas and sentinels logging in as their own', async () => {
+    const secret = (c: string) => c.repeat(32);
+    const deployed = {
+      prefix: 'errand',
+      password: secret('e'),
+      adminPassword: secret('a'),
+      replicaPassword: secret('r'),
+      sentinelPassword: secret('s'),
+    };
+    const group = await SentinelGroup.start({ deployed });
+    try {
+      const primary = await group.primary();
+      const [, flags] = (await group.command(primary, 'ACL', 'GETUSER', 'default')) as unknown[];
+      expect(flags).toContain('off');
+      const clients = String(await group.command(primary, 'CLIENT', 'LIST'));
+      expect(clients.match(/ user=replica /g)).toHaveLength(2);
+      expect(clients).toMatch(/ user=sentinel /);
+      expect(await group.command(primary, 'ACL', 'WHOAMI')).toBe('admin');
+      for (const node of group.nodes) {
+        const users = (await group.command(node, 'ACL', 'USERS')) as string[];
+        expect(users.sort()).toEqual(['admin', 'default', 'errand', 'replica', 'sentinel']);
+      }
+    } finally {
+      await group.stop();
+    }
+  });
+
   it('says how to get redis-server when the binary is missing', async () => {
     await expect(SentinelGroup.start({ binary: '/nonexistent/redis-server' })).rejects.toThrow(
       /apt install redis-server/,

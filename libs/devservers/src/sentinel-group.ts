@@ -1,9 +1,17 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  commandAsAdmin,
+  type DeployedGroup,
+  writeNodeLauncher,
+  writeSentinelLauncher,
+} from './deployed-group.ts';
 import { errorMessage, until } from './poll.ts';
 import { distinctFreePorts } from './ports.ts';
 import { RedisServer } from './redis-server.ts';
+
+export type { DeployedGroup } from './deployed-group.ts';
 
 export interface SentinelGroupOptions {
   /** The master group name clients ask the sentinels for. */
@@ -11,9 +19,16 @@ export interface SentinelGroupOptions {
   /**
    * `requirepass` and `masterauth` on every data node (the first primary included: it comes
    * back as a replica), `sentinel auth-pass` for the sentinels. The sentinels ask for none.
-   * (Deployed ACL users would go here too: `deployed` on each node plus `sentinel auth-user`.)
    */
   password?: string;
+  /**
+   * Run every process as deployed, through `deploy/redis/entrypoint.sh`: the data nodes with
+   * the shipped redis.conf and users (`default` off; `errand`, `admin`, `replica` for their
+   * links to the primary, `sentinel` for the sentinels' links), the sentinels with the shipped
+   * sentinel.conf, logging in as `sentinel`. `password` does not apply. A node's own `url` and
+   * `command` do not log in then: `group.command(node, …)` runs a command as `admin`.
+   */
+  deployed?: DeployedGroup;
   /** `down-after-milliseconds`: how long the primary may be silent before a sentinel calls it down. */
   downAfterMs?: number;
   /** `failover-timeout`: a failed or stuck failover is retried only after twice this. */
@@ -101,7 +116,7 @@ export class SentinelGroup {
     const deadline = Date.now() + this.options.startTimeoutMs;
     const first = this.node(primary);
     await until('both replicas in sync with the primary', deadline, async () => {
-      const info = String(await first.command('INFO', 'replication'));
+      const info = String(await this.command(first, 'INFO', 'replication'));
       return (info.match(/state=online/g)?.length ?? 0) === 2 || undefined;
     });
     const sentinels = this.sentinels.map(({ port }) => this.startSentinel(port, primary));
@@ -119,15 +134,19 @@ export class SentinelGroup {
   }
 
   private async startNode(port: number, replicaOf: string[]): Promise<RedisServer> {
-    const { password, binary } = this.options;
+    const { deployed, binary } = this.options;
+    const password = this.nodePassword;
+    const dir = join(this.root, `node-${port}`);
     const args = [...nodeArgs(password), ...replicaOf];
     try {
+      await mkdir(dir);
+      const launcher = deployed ? await writeNodeLauncher(dir, deployed) : binary;
       return await RedisServer.start({
         port,
-        dir: join(this.root, `node-${port}`),
+        dir,
         args,
         ...(password ? { password } : {}),
-        ...(binary ? { binary } : {}),
+        ...(launcher ? { binary: launcher } : {}),
       });
     } catch (error) {
       throw new Error(
@@ -137,10 +156,15 @@ export class SentinelGroup {
   }
 
   private async startSentinel(port: number, primary: number): Promise<RedisServer> {
-    const { name, password, downAfterMs, failoverTimeoutMs, binary } = this.options;
+    const { name, password, downAfterMs, failoverTimeoutMs, binary, deployed } = this.options;
     const dir = join(this.root, `sentinel-${port}`);
     await mkdir(dir);
     const config = join(dir, 'sentinel.conf');
+    if (deployed) {
+      const settings = { name, primaryPort: primary, downAfterMs, failoverTimeoutMs };
+      const launcher = await writeSentinelLauncher(dir, deployed, settings);
+      return this.startSentinelProcess(port, dir, config, launcher);
+    }
     const lines = [
       `sentinel monitor ${name} 127.0.0.1 ${primary} ${QUORUM}`,
       `sentinel down-after-milliseconds ${name} ${downAfterMs}`,
@@ -149,6 +173,15 @@ export class SentinelGroup {
       ...(password ? [`sentinel auth-pass ${name} ${quote(password)}`] : []),
     ];
     await writeFile(config, `${lines.join('\n')}\n`);
+    return this.startSentinelProcess(port, dir, config, binary);
+  }
+
+  private async startSentinelProcess(
+    port: number,
+    dir: string,
+    config: string,
+    binary: string | undefined,
+  ): Promise<RedisServer> {
     try {
       return await RedisServer.start({
         port,
@@ -207,9 +240,9 @@ export class SentinelGroup {
   async synced(timeoutMs = 10_000): Promise<void> {
     const primary = await this.primary();
     const offset = (info: string) => Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
-    const written = offset(String(await primary.command('INFO', 'replication')));
+    const written = offset(String(await this.command(primary, 'INFO', 'replication')));
     await until('the replicas to catch up', Date.now() + timeoutMs, async () => {
-      const info = String(await primary.command('INFO', 'replication'));
+      const info = String(await this.command(primary, 'INFO', 'replication'));
       const replicas = [...info.matchAll(/slave\d+:[^\r\n]*offset=(\d+)/g)].map((m) =>
         Number(m[1]),
       );
@@ -243,7 +276,7 @@ export class SentinelGroup {
       );
       if (port === undefined) return undefined;
       const node = this.node(port);
-      const [role] = (await node.command('ROLE')) as [string];
+      const [role] = (await this.command(node, 'ROLE')) as [string];
       return role === 'master' ? node : undefined;
     });
   }
@@ -255,14 +288,29 @@ export class SentinelGroup {
    */
   async restart(node: RedisServer, timeoutMs = 10_000): Promise<void> {
     const primary = await this.primary();
-    const { password } = this.options;
     const replicaOf = primary === node ? [] : ['--replicaof', '127.0.0.1', String(primary.port)];
-    await node.restart([...nodeArgs(password), ...replicaOf]);
+    await node.restart([...nodeArgs(this.nodePassword), ...replicaOf]);
     if (primary === node) return;
     await until(`${node.port} to sync with ${primary.port}`, Date.now() + timeoutMs, async () => {
-      const role = (await node.command('ROLE')) as string[];
+      const role = (await this.command(node, 'ROLE')) as string[];
       return (role[0] === 'slave' && role[3] === 'connected') || undefined;
     });
+  }
+
+  /** The `requirepass` of the data nodes: none where the deployed users log in instead. */
+  private get nodePassword(): string | undefined {
+    return this.options.deployed ? undefined : this.options.password;
+  }
+
+  /**
+   * One command on a short-lived connection to a data node or a sentinel, as its admin: the
+   * deployed `admin` user on a data node of a deployed group, else what `RedisServer.command`
+   * logs in as (the sentinels ask for no password).
+   */
+  async command(server: RedisServer, name: string, ...args: (string | number)[]): Promise<unknown> {
+    const { deployed } = this.options;
+    if (!deployed || this.sentinelServers.includes(server)) return server.command(name, ...args);
+    return commandAsAdmin(server, deployed, name, ...args);
   }
 
   /** The process ids of every running node and sentinel. */

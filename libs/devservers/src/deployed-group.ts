@@ -1,0 +1,118 @@
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { DEPLOYED_REDIS_ENTRYPOINT, type DeployedRedis, type RedisServer } from './redis-server.ts';
+
+/**
+ * The deployed flavour of a `SentinelGroup`: launchers that start its processes through
+ * `deploy/redis/entrypoint.sh`, and commands as the deployed `admin` user (a `RedisServer`
+ * started this way knows no user of its own).
+ */
+
+/**
+ * The secrets of a Sentinel group run as deployed: the apps' and people's users of one Redis,
+ * plus the `replica` user (a replica's link to its primary) and the `sentinel` user (Sentinel's
+ * link to each data node) of `deploy/redis/users.acl`.
+ */
+export interface DeployedGroup extends DeployedRedis {
+  replicaPassword: string;
+  sentinelPassword: string;
+}
+
+/** What `entrypoint.sh sentinel` reads besides the password. */
+export interface SentinelSettings {
+  name: string;
+  primaryPort: number;
+  downAfterMs: number;
+  failoverTimeoutMs: number;
+}
+
+/**
+ * Write `<dir>/start.sh`, a launcher that `RedisServer` runs as its binary: it sets what
+ * `deploy/redis/entrypoint.sh` reads from the environment, then runs the entrypoint with the
+ * arguments `RedisServer` gives (port, address, data directory, `--replicaof`…). A data node
+ * renders the shipped users and a redis.conf of its own (which CONFIG REWRITE may rewrite)
+ * into `dir`, as one node of a Sentinel group. Returns the launcher's path.
+ */
+export function writeNodeLauncher(dir: string, secrets: DeployedGroup): Promise<string> {
+  return writeLauncher(dir, 'node', {
+    ERRAND_REDIS_REPLICATION: 'sentinel',
+    ERRAND_REDIS_PASSWORD: secrets.password,
+    ERRAND_REDIS_ADMIN_PASSWORD: secrets.adminPassword,
+    ERRAND_REDIS_REPLICA_PASSWORD: secrets.replicaPassword,
+    ERRAND_REDIS_SENTINEL_PASSWORD: secrets.sentinelPassword,
+    QUEUE_PREFIX: secrets.prefix,
+    ERRAND_ACL_FILE: join(dir, 'users.acl'),
+  });
+}
+
+/**
+ * The same for a sentinel: `entrypoint.sh sentinel` renders the shipped sentinel.conf into
+ * `<dir>/sentinel.conf`, the file `RedisServer` is given as `sentinelConfig` (and passes as the
+ * first argument, which the launcher drops: the entrypoint names the file itself).
+ */
+export function writeSentinelLauncher(
+  dir: string,
+  secrets: DeployedGroup,
+  settings: SentinelSettings,
+): Promise<string> {
+  return writeLauncher(dir, 'sentinel', {
+    ERRAND_REDIS_SENTINEL_PASSWORD: secrets.sentinelPassword,
+    ERRAND_SENTINEL_NAME: settings.name,
+    ERRAND_SENTINEL_PRIMARY_HOST: '127.0.0.1',
+    ERRAND_SENTINEL_PRIMARY_PORT: String(settings.primaryPort),
+    ERRAND_SENTINEL_ANNOUNCE_HOST: '127.0.0.1',
+    ERRAND_SENTINEL_DOWN_AFTER_MS: String(settings.downAfterMs),
+    ERRAND_SENTINEL_FAILOVER_TIMEOUT_MS: String(settings.failoverTimeoutMs),
+    ERRAND_SENTINEL_CONF: join(dir, 'sentinel.conf'),
+  });
+}
+
+async function writeLauncher(
+  dir: string,
+  kind: 'node' | 'sentinel',
+  env: Record<string, string>,
+): Promise<string> {
+  const exports = Object.entries(env).map(([name, value]) => `export ${name}=${shellWord(value)}`);
+  const run =
+    kind === 'node'
+      ? `exec sh ${shellWord(DEPLOYED_REDIS_ENTRYPOINT)} "$@"`
+      : `shift\nexec sh ${shellWord(DEPLOYED_REDIS_ENTRYPOINT)} sentinel "$@"`;
+  const path = join(dir, 'start.sh');
+  await writeFile(path, ['#!/bin/sh', ...exports, run, ''].join('\n'), { mode: 0o700 });
+  await chmod(path, 0o700);
+  return path;
+}
+
+/** A value as one single-quoted shell word. */
+function shellWord(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** One command on a short-lived connection to a deployed data node, as `admin`. */
+export async function commandAsAdmin(
+  server: RedisServer,
+  secrets: DeployedGroup,
+  name: string,
+  ...args: (string | number)[]
+): Promise<unknown> {
+  const client = new Redis({
+    host: server.host,
+    port: server.port,
+    username: 'admin',
+    password: secrets.adminPassword,
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    commandTimeout: 2_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    disableClientInfo: true,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return await client.call(name, ...args);
+  } finally {
+    client.disconnect();
+  }
+}
