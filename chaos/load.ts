@@ -24,6 +24,8 @@ export interface LoadResult {
 
 /** One answer of the API as the load saw it; status 0 for a network error. */
 export interface Answer {
+  /** The intended job's Idempotency-Key. */
+  key: string;
   sentAt: number;
   ms: number;
   status: number;
@@ -104,6 +106,7 @@ export async function enqueueAll(
         });
         const text = await answer.text();
         options.onAnswer?.({
+          key: job.key,
           sentAt: started,
           ms: performance.now() - started,
           status: answer.status,
@@ -120,6 +123,7 @@ export async function enqueueAll(
       } catch {
         result.networkErrors++;
         options.onAnswer?.({
+          key: job.key,
           sentAt: started,
           ms: performance.now() - started,
           status: 0,

@@ -9,10 +9,12 @@ import { rollingRestart } from './scenarios/r4-rolling-restart.ts';
 import { maxmemory } from './scenarios/r5-maxmemory.ts';
 import { soak } from './scenarios/r6-soak.ts';
 import { clientRetries } from './scenarios/r7-client.ts';
+import { sentinelFailover } from './scenarios/r8-sentinel-failover.ts';
 
 /**
  * `npm run chaos [-- --quick] [R1 R3 …]`: the fault-injection scenarios, one after another,
- * each on a platform of its own (redis-server with AOF, SMTP sink, producer, workers), each
+ * each on a platform of its own (redis-server with AOF, or a Sentinel group for R8; SMTP sink,
+ * producer, workers), each
  * printing one line of figures. Exits 1 if any scenario breaks its promise.
  */
 const scenarios: Scenario[] = [
@@ -23,6 +25,7 @@ const scenarios: Scenario[] = [
   maxmemory,
   soak,
   clientRetries,
+  sentinelFailover,
 ];
 
 const { quick, chosen } = chooseCases(scenarios, (s) => s.id, 'scenario');

@@ -1,6 +1,6 @@
 import { makeAnalyticsReader } from '@errand/analytics';
 import type { Intended, LoadResult } from './load.ts';
-import type { Platform } from './platform.ts';
+import type { Platform, RedisTopology } from './platform.ts';
 
 /** The figures every scenario prints: what was promised, and what became of it. */
 export interface Outcome {
@@ -14,6 +14,9 @@ export interface Outcome {
   mailsMissing: number;
   eventsTwice: number;
   eventsMissing: number;
+  /** The Idempotency-Keys of the lost jobs, and of the acknowledged mails never delivered. */
+  lostKeys: string[];
+  undeliveredKeys: string[];
 }
 
 const DAY_S = 86_400;
@@ -25,32 +28,29 @@ const DAY_S = 86_400;
  * counted twice shows as a total above what the acknowledged jobs carried.
  */
 export async function settle(
-  platform: Platform,
+  platform: Platform<RedisTopology>,
   run: string,
   intended: Intended[],
   load: LoadResult,
   timeoutMs: number,
 ): Promise<Outcome> {
-  const acked = [...load.acknowledged.values()];
+  const acked = [...load.acknowledged];
   const deadline = Date.now() + timeoutMs;
   let states: string[] = [];
   for (;;) {
     states = await Promise.all(
-      acked.map(({ id, type }) => platform.queues[type].getJobState(id).catch(() => 'error')),
+      acked.map(([, { id, type }]) => platform.queues[type].getJobState(id).catch(() => 'error')),
     );
     const open = states.filter((s) => s !== 'completed' && s !== 'failed' && s !== 'unknown');
     if (open.length === 0 || Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 
-  const delivered = new Map<string, number>();
-  for (const message of platform.sink.messages) {
-    const id = String(message.parsed.headers.get('x-errand-job-id'));
-    delivered.set(id, (delivered.get(id) ?? 0) + 1);
-  }
-  const ackedMails = acked.filter((job) => job.type === 'email');
-  const mailsTwice = [...delivered.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
-  const mailsMissing = ackedMails.filter((job) => !delivered.has(job.id)).length;
+  const delivered = deliveries(platform);
+  const mailsTwice = [...delivered.values()].reduce((sum, at) => sum + at.length - 1, 0);
+  const undeliveredKeys = acked
+    .filter(([, job]) => job.type === 'email' && !delivered.has(job.id))
+    .map(([key]) => key);
 
   const byKey = new Map(intended.map((job) => [job.key, job]));
   const expectedEvents = [...load.acknowledged.keys()].reduce(
@@ -73,10 +73,25 @@ export async function settle(
     lost: states.filter((s) => s === 'unknown').length,
     unfinished: states.filter((s) => s !== 'completed' && s !== 'unknown').length,
     mailsTwice,
-    mailsMissing,
+    mailsMissing: undeliveredKeys.length,
     eventsTwice: Math.max(0, counted - expectedEvents),
     eventsMissing: Math.max(0, expectedEvents - counted),
+    lostKeys: acked.filter((_, i) => states[i] === 'unknown').map(([key]) => key),
+    undeliveredKeys,
   };
+}
+
+/** When each mail the sink took arrived (`Date.now()`), in order, by its X-Errand-Job-Id. */
+export function deliveries(platform: Platform<RedisTopology>): Map<string, number[]> {
+  const arrivals = new Map<string, number[]>();
+  for (const message of platform.sink.messages) {
+    const id = String(message.parsed.headers.get('x-errand-job-id'));
+    arrivals.set(
+      id,
+      [...(arrivals.get(id) ?? []), message.receivedAt].sort((a, b) => a - b),
+    );
+  }
+  return arrivals;
 }
 
 /** Whether nothing acknowledged was lost, left undone or done twice. */

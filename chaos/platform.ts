@@ -2,12 +2,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobs } from '@errand/contract';
-import { freePort, RedisServer, SmtpSink } from '@errand/devservers';
+import {
+  freePort,
+  RedisServer,
+  SentinelGroup,
+  type SentinelGroupOptions,
+  SmtpSink,
+} from '@errand/devservers';
 import { queuePrefix } from '@errand/queues';
+import { createRedis, type SentinelRedis } from '@errand/redis';
 import { type AppProcess, startApp } from '@errand/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Intended } from './load.ts';
+
+/** Where a platform's Redis is: one redis-server, or a Sentinel group (1 primary, 2 replicas, 3 sentinels). */
+export type RedisTopology = RedisServer | SentinelGroup;
 
 /** An app process of the run, with the port it serves on. */
 export type Served = AppProcess & { port: number; url: string };
@@ -17,7 +27,11 @@ export interface PlatformOptions {
   /** Extra environment of every worker (retention, lock duration…). */
   workerEnv?: Record<string, string>;
   producerEnv?: Record<string, string>;
-  /** `everysec` (the shipped default) unless a scenario kills Redis: see CRASH_SAFE_FSYNC. */
+  /**
+   * `everysec` (the shipped default) unless a scenario kills Redis: see CRASH_SAFE_FSYNC. On a
+   * Sentinel group it is set on every data node once the group runs (CONFIG SET: SentinelGroup
+   * takes no fsync option).
+   */
   appendfsync?: 'everysec' | 'always';
 }
 
@@ -38,17 +52,23 @@ export const KEEP_COMPLETED = { COMPLETED_RETENTION_COUNT: '10000000' };
 
 /** Every process of every platform the run started: a failed run leaves none behind. */
 const everyProcess = new Set<AppProcess>();
+/** Every Sentinel group not yet stopped: its six redis-server processes go with the run too. */
+const everyGroup = new Set<SentinelGroup>();
 export const killEverything = () => {
   for (const app of everyProcess) app.child.kill('SIGKILL');
+  // stop() sends its SIGKILLs before its first await: enough in an exit handler.
+  for (const group of everyGroup) void group.stop();
 };
 
 /**
  * The whole platform on loopback, as deployed: redis-server with AOF in a temp dir, the SMTP
  * sink, one producer on a fixed port (so a restarted one is the same address), and worker
  * processes serving the email and analytics queues. `observer` is the run's own connection,
- * which reads job states and analytics counts; it waits through outages.
+ * which reads job states and analytics counts; it waits through outages. `R` is where Redis
+ * is: one redis-server (`start`), or a Sentinel group (`startOnSentinel`), whose primary the
+ * apps and the observer ask the sentinels for, as `REDIS_SENTINELS` deployments do.
  */
-export class Platform {
+export class Platform<R extends RedisTopology = RedisServer> {
   readonly workers: Served[] = [];
   producer!: Served;
   /** Every app process this platform started, ended ones included: their logs stay readable. */
@@ -56,7 +76,7 @@ export class Platform {
   readonly observer: Redis;
   readonly queues: { email: Queue; analytics: Queue };
   readonly name: string;
-  readonly redis: RedisServer;
+  readonly redis: R;
   readonly sink: SmtpSink;
   readonly dir: string;
   private readonly options: PlatformOptions;
@@ -64,7 +84,7 @@ export class Platform {
 
   private constructor(
     name: string,
-    parts: { redis: RedisServer; sink: SmtpSink; dir: string; producerPort: number },
+    parts: { redis: R; sink: SmtpSink; dir: string; producerPort: number },
     options: PlatformOptions,
   ) {
     this.name = name;
@@ -73,7 +93,11 @@ export class Platform {
     this.dir = parts.dir;
     this.producerPort = parts.producerPort;
     this.options = options;
-    this.observer = new Redis(this.redis.url, { maxRetriesPerRequest: null });
+    this.observer =
+      this.redis instanceof SentinelGroup
+        ? // As the workers connect: it follows the sentinels to each new primary.
+          createRedis(sentinelLocation(this.redis), 'worker')
+        : new Redis(this.redis.url, { maxRetriesPerRequest: null });
     this.observer.on('error', () => {}); // Redis is killed on purpose; it reconnects
     const queue = (queueName: string) =>
       new Queue(queueName, {
@@ -90,6 +114,35 @@ export class Platform {
       dir: join(dir, 'redis'),
       appendfsync: options.appendfsync ?? 'everysec',
     });
+    return Platform.assemble(name, redis, dir, options);
+  }
+
+  /**
+   * The platform on a loopback Sentinel group (`timings`: SentinelGroup's test values unless
+   * given), each data node with the `appendfsync` of the options.
+   */
+  static async startOnSentinel(
+    name: string,
+    options: PlatformOptions,
+    timings: Pick<SentinelGroupOptions, 'downAfterMs' | 'failoverTimeoutMs'> = {},
+  ): Promise<Platform<SentinelGroup>> {
+    const dir = await mkdtemp(join(tmpdir(), `errand-chaos-${name}-`));
+    const group = await SentinelGroup.start({ ...timings, name: `chaos-${name}` });
+    everyGroup.add(group);
+    await Promise.all(
+      group.nodes.map((node) =>
+        node.command('CONFIG', 'SET', 'appendfsync', options.appendfsync ?? 'everysec'),
+      ),
+    );
+    return Platform.assemble(name, group, dir, options);
+  }
+
+  private static async assemble<T extends RedisTopology>(
+    name: string,
+    redis: T,
+    dir: string,
+    options: PlatformOptions,
+  ): Promise<Platform<T>> {
     const sink = await SmtpSink.start();
     const producerPort = await freePort();
     const platform = new Platform(name, { redis, sink, dir, producerPort }, options);
@@ -107,7 +160,14 @@ export class Platform {
   }
 
   private common(): Record<string, string> {
-    return { REDIS_URL: this.redis.url, QUEUE_PREFIX: this.prefix, LOG_LEVEL: 'warn' };
+    const where: Record<string, string> =
+      this.redis instanceof SentinelGroup
+        ? {
+            REDIS_SENTINELS: this.redis.sentinels.map((s) => `${s.host}:${s.port}`).join(','),
+            REDIS_SENTINEL_NAME: this.redis.name,
+          }
+        : { REDIS_URL: this.redis.url };
+    return { ...where, QUEUE_PREFIX: this.prefix, LOG_LEVEL: 'warn' };
   }
 
   private track(app: AppProcess, port: number): Served {
@@ -158,7 +218,7 @@ export class Platform {
   }
 
   /** `kill -9` Redis, and start it again from the same AOF `downMs` later. */
-  async killRedis(downMs = 500): Promise<void> {
+  async killRedis(this: Platform<RedisServer>, downMs = 500): Promise<void> {
     await this.redis.kill();
     await new Promise((resolve) => setTimeout(resolve, downMs));
     await this.redis.restart();
@@ -171,6 +231,13 @@ export class Platform {
     }
   }
 
+  /** The app processes that ended (or were ended) since the platform started. */
+  ended(): AppProcess[] {
+    return this.started.filter(
+      (app) => app.child.exitCode !== null || app.child.signalCode !== null,
+    );
+  }
+
   /** What each app process of the platform logged, ended ones included. */
   logs(): string[] {
     return this.started.map((app) => app.output());
@@ -181,7 +248,20 @@ export class Platform {
     await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => {})));
     this.observer.disconnect();
     await this.sink.close();
-    await this.redis.dispose();
+    if (this.redis instanceof SentinelGroup) {
+      await this.redis.stop();
+      everyGroup.delete(this.redis);
+    } else await this.redis.dispose();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Where the apps' Redis is, as `REDIS_SENTINELS` and `REDIS_SENTINEL_NAME` say it. */
+function sentinelLocation(group: SentinelGroup): SentinelRedis {
+  return {
+    mode: 'sentinel',
+    sentinels: [...group.sentinels],
+    name: group.name,
+    sentinelTls: false,
+  };
 }

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type RedisServer, SentinelGroup, until } from '@errand/devservers';
-import { connectRedis, type SentinelRedis } from '@errand/redis';
-import type { Redis } from 'ioredis';
+import { connectRedis, type RedisClient, type SentinelRedis } from '@errand/redis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -30,7 +29,7 @@ const deployed = {
 const SHIPPED_CONF = join(import.meta.dirname, 'redis.conf');
 
 let group: SentinelGroup;
-let errand: Redis;
+let errand: RedisClient;
 const warnings: string[] = [];
 
 beforeAll(async () => {
