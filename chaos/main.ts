@@ -10,12 +10,12 @@ import { maxmemory } from './scenarios/r5-maxmemory.ts';
 import { soak } from './scenarios/r6-soak.ts';
 import { clientRetries } from './scenarios/r7-client.ts';
 import { sentinelFailover } from './scenarios/r8-sentinel-failover.ts';
+import { clusterFailover } from './scenarios/r9-cluster-failover.ts';
 
 /**
  * `npm run chaos [-- --quick] [R1 R3 …]`: the fault-injection scenarios, one after another,
- * each on a platform of its own (redis-server with AOF, or a Sentinel group for R8; SMTP sink,
- * producer, workers), each
- * printing one line of figures. Exits 1 if any scenario breaks its promise.
+ * each on a platform of its own (redis-server with AOF, a Sentinel group for R8, a Cluster for
+ * R9; SMTP sink, producer, workers), each printing one line of figures. Exits 1 if any scenario breaks its promise.
  */
 const scenarios: Scenario[] = [
   redisKills,
@@ -26,6 +26,7 @@ const scenarios: Scenario[] = [
   soak,
   clientRetries,
   sentinelFailover,
+  clusterFailover,
 ];
 
 const { quick, chosen } = chooseCases(scenarios, (s) => s.id, 'scenario');

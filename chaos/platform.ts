@@ -4,20 +4,26 @@ import { join } from 'node:path';
 import { jobs } from '@errand/contract';
 import {
   freePort,
+  RedisCluster,
+  type RedisClusterOptions,
   RedisServer,
   SentinelGroup,
   type SentinelGroupOptions,
   SmtpSink,
 } from '@errand/devservers';
 import { queuePrefix } from '@errand/queues';
-import { createRedis, type SentinelRedis } from '@errand/redis';
+import { createRedis, type RedisClient, type RedisLocation } from '@errand/redis';
 import { type AppProcess, startApp } from '@errand/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Intended } from './load.ts';
 
-/** Where a platform's Redis is: one redis-server, or a Sentinel group (1 primary, 2 replicas, 3 sentinels). */
-export type RedisTopology = RedisServer | SentinelGroup;
+/**
+ * Where a platform's Redis is: one redis-server, a Sentinel group (1 primary, 2 replicas,
+ * 3 sentinels), or a Cluster (3 masters, a replica each).
+ */
+export type RedisTopology = RedisServer | SentinelGroup | RedisCluster;
+type Replicated = SentinelGroup | RedisCluster;
 
 /** An app process of the run, with the port it serves on. */
 export type Served = AppProcess & { port: number; url: string };
@@ -52,8 +58,8 @@ export const KEEP_COMPLETED = { COMPLETED_RETENTION_COUNT: '10000000' };
 
 /** Every process of every platform the run started: a failed run leaves none behind. */
 const everyProcess = new Set<AppProcess>();
-/** Every Sentinel group not yet stopped: its six redis-server processes go with the run too. */
-const everyGroup = new Set<SentinelGroup>();
+/** Every Sentinel group or Cluster not yet stopped: its redis-server processes go with the run too. */
+const everyGroup = new Set<Replicated>();
 export const killEverything = () => {
   for (const app of everyProcess) app.child.kill('SIGKILL');
   // stop() sends its SIGKILLs before its first await: enough in an exit handler.
@@ -73,7 +79,7 @@ export class Platform<R extends RedisTopology = RedisServer> {
   producer!: Served;
   /** Every app process this platform started, ended ones included: their logs stay readable. */
   private readonly started: AppProcess[] = [];
-  readonly observer: Redis;
+  readonly observer: RedisClient;
   readonly queues: { email: Queue; analytics: Queue };
   readonly name: string;
   readonly redis: R;
@@ -93,11 +99,12 @@ export class Platform<R extends RedisTopology = RedisServer> {
     this.dir = parts.dir;
     this.producerPort = parts.producerPort;
     this.options = options;
+    const where = locationOf(this.redis);
     this.observer =
-      this.redis instanceof SentinelGroup
-        ? // As the workers connect: it follows the sentinels to each new primary.
-          createRedis(sentinelLocation(this.redis), 'worker')
-        : new Redis(this.redis.url, { maxRetriesPerRequest: null });
+      where === undefined
+        ? new Redis((this.redis as RedisServer).url, { maxRetriesPerRequest: null })
+        : // As the workers connect: it follows a failover to the new primary or master.
+          createRedis(where, 'worker');
     this.observer.on('error', () => {}); // Redis is killed on purpose; it reconnects
     const queue = (queueName: string) =>
       new Queue(queueName, {
@@ -128,13 +135,34 @@ export class Platform<R extends RedisTopology = RedisServer> {
   ): Promise<Platform<SentinelGroup>> {
     const dir = await mkdtemp(join(tmpdir(), `errand-chaos-${name}-`));
     const group = await SentinelGroup.start({ ...timings, name: `chaos-${name}` });
-    everyGroup.add(group);
+    return Platform.onReplicated(name, group, group.nodes, dir, options);
+  }
+
+  /** The platform on a loopback Cluster, each node with the `appendfsync` of the options. */
+  static async startOnCluster(
+    name: string,
+    options: PlatformOptions,
+    timings: Pick<RedisClusterOptions, 'nodeTimeoutMs'> = {},
+  ): Promise<Platform<RedisCluster>> {
+    const dir = await mkdtemp(join(tmpdir(), `errand-chaos-${name}-`));
+    const cluster = await RedisCluster.start(timings);
+    return Platform.onReplicated(name, cluster, cluster.processes, dir, options);
+  }
+
+  /** Set the fsync policy on every data node once it runs (CONFIG SET: the topologies take none). */
+  private static async onReplicated<T extends Replicated>(
+    name: string,
+    redis: T,
+    nodes: readonly RedisServer[],
+    dir: string,
+    options: PlatformOptions,
+  ): Promise<Platform<T>> {
+    everyGroup.add(redis);
+    const appendfsync = options.appendfsync ?? 'everysec';
     await Promise.all(
-      group.nodes.map((node) =>
-        node.command('CONFIG', 'SET', 'appendfsync', options.appendfsync ?? 'everysec'),
-      ),
+      nodes.map((node) => node.command('CONFIG', 'SET', 'appendfsync', appendfsync)),
     );
-    return Platform.assemble(name, group, dir, options);
+    return Platform.assemble(name, redis, dir, options);
   }
 
   private static async assemble<T extends RedisTopology>(
@@ -160,13 +188,14 @@ export class Platform<R extends RedisTopology = RedisServer> {
   }
 
   private common(): Record<string, string> {
+    const list = (nodes: readonly { host: string; port: number }[]) =>
+      nodes.map(({ host, port }) => `${host}:${port}`).join(',');
     const where: Record<string, string> =
       this.redis instanceof SentinelGroup
-        ? {
-            REDIS_SENTINELS: this.redis.sentinels.map((s) => `${s.host}:${s.port}`).join(','),
-            REDIS_SENTINEL_NAME: this.redis.name,
-          }
-        : { REDIS_URL: this.redis.url };
+        ? { REDIS_SENTINELS: list(this.redis.sentinels), REDIS_SENTINEL_NAME: this.redis.name }
+        : this.redis instanceof RedisCluster
+          ? { REDIS_CLUSTER_NODES: list(this.redis.nodes) }
+          : { REDIS_URL: this.redis.url };
     return { ...where, QUEUE_PREFIX: this.prefix, LOG_LEVEL: 'warn' };
   }
 
@@ -248,20 +277,25 @@ export class Platform<R extends RedisTopology = RedisServer> {
     await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => {})));
     this.observer.disconnect();
     await this.sink.close();
-    if (this.redis instanceof SentinelGroup) {
+    if (this.redis instanceof RedisServer) await this.redis.dispose();
+    else {
       await this.redis.stop();
       everyGroup.delete(this.redis);
-    } else await this.redis.dispose();
+    }
     await rm(this.dir, { recursive: true, force: true });
   }
 }
 
-/** Where the apps' Redis is, as `REDIS_SENTINELS` and `REDIS_SENTINEL_NAME` say it. */
-function sentinelLocation(group: SentinelGroup): SentinelRedis {
-  return {
-    mode: 'sentinel',
-    sentinels: [...group.sentinels],
-    name: group.name,
-    sentinelTls: false,
-  };
+/** Where a replicated Redis is, as the apps' settings say it; undefined for one redis-server. */
+function locationOf(redis: RedisTopology): RedisLocation | undefined {
+  if (redis instanceof SentinelGroup) {
+    return {
+      mode: 'sentinel',
+      sentinels: [...redis.sentinels],
+      name: redis.name,
+      sentinelTls: false,
+    };
+  }
+  if (redis instanceof RedisCluster) return { mode: 'cluster', nodes: [...redis.nodes] };
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { mastersOf, type RedisClient } from '@errand/redis';
 import type { Redis } from 'ioredis';
 
 /**
@@ -14,9 +15,13 @@ export async function rssBytes(pid: number | undefined): Promise<number> {
 }
 
 /** Redis's `used_memory` (bytes): what `maxmemory` is checked against. */
-export async function usedMemory(redis: Redis): Promise<number> {
-  const info = await redis.info('memory');
-  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN);
+export async function usedMemory(redis: RedisClient): Promise<number> {
+  // Every master's, summed: a Cluster's memory is its masters'.
+  const infos = await Promise.all(mastersOf(redis).map((node) => node.info('memory')));
+  return infos.reduce(
+    (sum, info) => sum + Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN),
+    0,
+  );
 }
 
 /**

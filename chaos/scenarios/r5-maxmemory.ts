@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { Intended, LoadResult } from '../load.ts';
 import { mixedJobs } from '../load.ts';
 import { intact, outcomeFigures, settle } from '../outcome.ts';
@@ -92,7 +93,10 @@ export const maxmemory: Scenario = {
   async run({ quick, log }) {
     const [queued, rounds, held] = quick ? [200, 3, 100] : [2_000, 10, 1_000];
     const platform = await Platform.start('r5', { workers: 0, workerEnv: KEEP_COMPLETED });
-    const { observer: redis, prefix } = platform;
+    const { prefix } = platform;
+    // SCAN and CONFIG of the one server: a connection of its own (the observer may be a Cluster's).
+    const redis = new Redis(platform.redis.url, { maxRetriesPerRequest: null });
+    redis.on('error', () => {});
     try {
       const intended = mixedJobs('r5', queued + rounds * 500 + held);
       let next = 0;
@@ -212,6 +216,7 @@ export const maxmemory: Scenario = {
           outcomeFigures(outcome),
       };
     } finally {
+      redis.disconnect();
       await platform.stop();
     }
   },
