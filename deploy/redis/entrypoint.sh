@@ -1,18 +1,23 @@
 #!/bin/sh
 # Starts Redis as Errand runs it, as one of two kinds of process:
-#   entrypoint.sh [ARG...]           a data node: the one Redis of docker-compose.yml, or a
-#                                    primary or replica of a Sentinel group;
+#   entrypoint.sh [ARG...]           a data node: the one Redis of docker-compose.yml, a
+#                                    primary or replica of a Sentinel group, or a node of a
+#                                    Redis Cluster;
 #   entrypoint.sh sentinel [ARG...]  a sentinel of that group.
 # A data node renders users.acl (a template) with the passwords from the environment, and a
 # redis.conf of its own that includes the shipped one; a sentinel renders sentinel.conf. ARGs go
 # on to redis-server after the file (the tests set --port, --bind and --dir this way, the
-# Sentinel compose file --replicaof). In the official Redis image the image's own entrypoint
-# runs next, so Redis runs as the `redis` user and owns /data.
+# Sentinel compose file --replicaof, a Cluster's nodes --cluster-enabled yes). In the official
+# Redis image the image's own entrypoint runs next, so Redis runs as the `redis` user and owns
+# /data.
 #
 # ERRAND_REDIS_REPLICATION=sentinel makes a data node one of a Sentinel group: the `replica` and
 # `sentinel` users are rendered and their passwords required, and the node logs in to its
-# primary as `replica`. Unset (the one Redis), those two users are left out: a single Redis
-# then asks for no password it would not use, and has no user that nothing logs in as.
+# primary as `replica`. ERRAND_REDIS_REPLICATION=cluster is for a node of a Redis Cluster:
+# `replica` and the login as it on every node, since any node may become a replica (a failed
+# master comes back as one), but no `sentinel` user, which nothing in a Cluster logs in as.
+# Unset (the one Redis), both are left out: a single Redis then asks for no password it would
+# not use, and has no user that nothing logs in as.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -79,8 +84,8 @@ start_redis() {
 }
 
 case "$replication" in
-  none | sentinel) ;;
-  *) fail "ERRAND_REDIS_REPLICATION may be sentinel or unset, not \"$replication\"" ;;
+  none | sentinel | cluster) ;;
+  *) fail "ERRAND_REDIS_REPLICATION may be sentinel, cluster or unset, not \"$replication\"" ;;
 esac
 umask 077
 
@@ -119,8 +124,10 @@ fi
 
 check_password ERRAND_REDIS_PASSWORD
 check_password ERRAND_REDIS_ADMIN_PASSWORD
-if [ "$replication" = sentinel ]; then
+if [ "$replication" != none ]; then
   check_password ERRAND_REDIS_REPLICA_PASSWORD
+fi
+if [ "$replication" = sentinel ]; then
   check_password ERRAND_REDIS_SENTINEL_PASSWORD
 fi
 # The apps' own rule for QUEUE_PREFIX: no glob characters that would widen `~<prefix>:*`, and
@@ -132,11 +139,11 @@ QUEUE_PREFIX=$prefix # what render() puts into the template
 
 run=$(dirname "$acl")
 mkdir -p "$run"
-if [ "$replication" = sentinel ]; then
-  render "$here/users.acl" >"$acl"
-else
-  render "$here/users.acl" -e '/^user replica /d' -e '/^user sentinel /d' >"$acl"
-fi
+case "$replication" in
+  sentinel) render "$here/users.acl" >"$acl" ;;
+  cluster) render "$here/users.acl" -e '/^user sentinel /d' >"$acl" ;;
+  none) render "$here/users.acl" -e '/^user replica /d' -e '/^user sentinel /d' >"$acl" ;;
+esac
 check_rendered "$acl"
 # This node's own configuration: the shipped one, then what is the node's. CONFIG REWRITE
 # (Sentinel sends it on failover) writes here, never into the shipped file. The image's
@@ -146,7 +153,7 @@ check_rendered "$acl"
   echo "include \"$conf\""
   grep '^protected-mode ' "$conf" || true
   echo "aclfile \"$acl\""
-  if [ "$replication" = sentinel ]; then
+  if [ "$replication" != none ]; then
     echo "masteruser replica"
     echo "masterauth $ERRAND_REDIS_REPLICA_PASSWORD"
   fi

@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * deploy/redis/entrypoint.sh given bad settings: it must refuse to start Redis, say which
  * setting and why, and write no file. Given good ones, what it renders and hands to
  * redis-server, here a stand-in on PATH that prints its arguments: the one Redis, a node of a
- * Sentinel group, a sentinel, and a sentinel started again on the file Sentinel rewrote.
- * (Real redis-servers on these files: acl.test.ts, and acl.sentinel.ha.test.ts for the group.)
+ * Sentinel group, a node of a Cluster, a sentinel, and a sentinel started again on the file
+ * Sentinel rewrote.
+ * (Real redis-servers on these files: acl.test.ts, acl.sentinel.ha.test.ts for the group and
+ * acl.cluster.ha.test.ts for the Cluster.)
  */
 
 let dir: string;
@@ -112,8 +114,14 @@ const refused: [string, string[], Record<string, string>, RegExp][] = [
   [
     'a replication it does not know',
     [],
+    { ...passwords, ERRAND_REDIS_REPLICATION: 'replica' },
+    /ERRAND_REDIS_REPLICATION may be sentinel, cluster or unset/,
+  ],
+  [
+    'a node of a Cluster without the replica password',
+    [],
     { ...passwords, ERRAND_REDIS_REPLICATION: 'cluster' },
-    /ERRAND_REDIS_REPLICATION may be sentinel or unset/,
+    /ERRAND_REDIS_REPLICA_PASSWORD is not set/,
   ],
   [
     'a node of a Sentinel group without the replica password',
@@ -187,6 +195,22 @@ describe('what it renders', () => {
     expect(acl).toContain(
       `user sentinel on >${'s'.repeat(32)} resetkeys resetchannels &__sentinel__:hello -@all `,
     );
+    expect(await answer.read('redis.conf')).toContain(
+      `\nmasteruser replica\nmasterauth ${'r'.repeat(32)}\n`,
+    );
+  });
+
+  it('a node of a Cluster: the replica user and the login to a master, no sentinel user nor its password', async () => {
+    const { ERRAND_REDIS_SENTINEL_PASSWORD: _, ...node } = group;
+    const answer = await start(
+      ['--cluster-enabled', 'yes'],
+      { ...node, ERRAND_REDIS_REPLICATION: 'cluster' },
+      true,
+    );
+    expect(answer.stderr).toBe('');
+    expect(answer.args).toEqual([join(answer.out, 'redis.conf'), '--cluster-enabled', 'yes']);
+    const acl = await answer.read('users.acl');
+    expect(userNames(acl)).toEqual(['default', 'errand', 'admin', 'replica']);
     expect(await answer.read('redis.conf')).toContain(
       `\nmasteruser replica\nmasterauth ${'r'.repeat(32)}\n`,
     );

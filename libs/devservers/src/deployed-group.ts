@@ -1,22 +1,41 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { DEPLOYED_REDIS_ENTRYPOINT, type DeployedRedis, type RedisServer } from './redis-server.ts';
 
 /**
- * The deployed flavour of a `SentinelGroup`: launchers that start its processes through
- * `deploy/redis/entrypoint.sh`, and commands as the deployed `admin` user (a `RedisServer`
- * started this way knows no user of its own).
+ * The deployed flavour of a `SentinelGroup` and of a `RedisCluster`: launchers that start their
+ * processes through `deploy/redis/entrypoint.sh`, and commands as the deployed `admin` user (a
+ * `RedisServer` started this way knows no user of its own).
  */
 
 /**
- * The secrets of a Sentinel group run as deployed: the apps' and people's users of one Redis,
- * plus the `replica` user (a replica's link to its primary) and the `sentinel` user (Sentinel's
- * link to each data node) of `deploy/redis/users.acl`.
+ * The secrets of a Redis Cluster run as deployed: the apps' and people's users of one Redis,
+ * plus the `replica` user of `deploy/redis/users.acl` (a replica's link to its master).
  */
-export interface DeployedGroup extends DeployedRedis {
+export interface DeployedCluster extends DeployedRedis {
   replicaPassword: string;
+}
+
+/** The secrets of a Sentinel group run as deployed: a Cluster's, plus the `sentinel` user (Sentinel's link to each data node). */
+export interface DeployedGroup extends DeployedCluster {
   sentinelPassword: string;
+}
+
+/**
+ * New random secrets for a deployed group or cluster (a cluster leaves `sentinelPassword`
+ * unused): each password 64 hex characters, as `openssl rand -hex 32` makes them.
+ */
+export function randomSecrets(prefix = 'errand'): DeployedGroup {
+  const secret = () => randomBytes(32).toString('hex');
+  return {
+    prefix,
+    password: secret(),
+    adminPassword: secret(),
+    replicaPassword: secret(),
+    sentinelPassword: secret(),
+  };
 }
 
 /** What `entrypoint.sh sentinel` reads besides the password. */
@@ -36,14 +55,30 @@ export interface SentinelSettings {
  */
 export function writeNodeLauncher(dir: string, secrets: DeployedGroup): Promise<string> {
   return writeLauncher(dir, 'node', {
-    ERRAND_REDIS_REPLICATION: 'sentinel',
+    ...dataNodeEnv(dir, 'sentinel', secrets),
+    ERRAND_REDIS_SENTINEL_PASSWORD: secrets.sentinelPassword,
+  });
+}
+
+/**
+ * The same for a node of a Redis Cluster (`ERRAND_REDIS_REPLICATION=cluster`): the shipped
+ * users but `sentinel`, and the login to a master as `replica`. `RedisCluster` gives
+ * `--cluster-enabled yes` and the rest as arguments.
+ */
+export function writeClusterNodeLauncher(dir: string, secrets: DeployedCluster): Promise<string> {
+  return writeLauncher(dir, 'node', dataNodeEnv(dir, 'cluster', secrets));
+}
+
+/** What the entrypoint reads for a data node that replicates: users, prefix, where the ACL goes. */
+function dataNodeEnv(dir: string, replication: 'sentinel' | 'cluster', secrets: DeployedCluster) {
+  return {
+    ERRAND_REDIS_REPLICATION: replication,
     ERRAND_REDIS_PASSWORD: secrets.password,
     ERRAND_REDIS_ADMIN_PASSWORD: secrets.adminPassword,
     ERRAND_REDIS_REPLICA_PASSWORD: secrets.replicaPassword,
-    ERRAND_REDIS_SENTINEL_PASSWORD: secrets.sentinelPassword,
     QUEUE_PREFIX: secrets.prefix,
     ERRAND_ACL_FILE: join(dir, 'users.acl'),
-  });
+  };
 }
 
 /**
@@ -92,7 +127,7 @@ function shellWord(value: string): string {
 /** One command on a short-lived connection to a deployed data node, as `admin`. */
 export async function commandAsAdmin(
   server: RedisServer,
-  secrets: DeployedGroup,
+  secrets: Pick<DeployedRedis, 'adminPassword'>,
   name: string,
   ...args: (string | number)[]
 ): Promise<unknown> {

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { Cluster } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { randomSecrets } from './deployed-group.ts';
 import { freeClusterPorts, isListening } from './ports.ts';
 import { RedisCluster } from './redis-cluster.ts';
 
@@ -65,6 +66,28 @@ describe('RedisCluster', () => {
       await cluster.stop();
       await cluster.stop();
       expect(pids.filter(alive)).toEqual([]);
+    }
+  });
+
+  it('runs as deployed: the shipped users, replicas logging in to their masters as replica, its own commands as admin', async () => {
+    const deployed = randomSecrets();
+    const cluster = await RedisCluster.start({ deployed });
+    try {
+      const masters = await cluster.masters();
+      expect(masters).toHaveLength(3);
+      for (const { node } of masters) {
+        const clients = String(await cluster.command(node, 'CLIENT', 'LIST'));
+        expect(clients.match(/ user=replica /g)).toHaveLength(1);
+      }
+      for (const node of cluster.processes) {
+        expect(await cluster.command(node, 'ACL', 'WHOAMI')).toBe('admin');
+        const users = (await cluster.command(node, 'ACL', 'USERS')) as string[];
+        expect(users.sort()).toEqual(['admin', 'default', 'errand', 'replica']);
+        const [, flags] = (await cluster.command(node, 'ACL', 'GETUSER', 'default')) as unknown[];
+        expect(flags).toContain('off');
+      }
+    } finally {
+      await cluster.stop();
     }
   });
 

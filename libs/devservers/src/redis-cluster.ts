@@ -1,14 +1,30 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  commandAsAdmin,
+  type DeployedCluster,
+  writeClusterNodeLauncher,
+} from './deployed-group.ts';
 import { errorMessage, until } from './poll.ts';
 import { freeClusterPorts } from './ports.ts';
 import { RedisServer } from './redis-server.ts';
 
+export { type DeployedCluster, randomSecrets } from './deployed-group.ts';
+
 export interface RedisClusterOptions {
   /** `requirepass` and `masterauth` on every node; `redis-cli --cluster create` logs in with it. */
   password?: string;
+  /**
+   * Run every node as deployed, through `deploy/redis/entrypoint.sh` with
+   * `ERRAND_REDIS_REPLICATION=cluster`: the shipped redis.conf and users (`default` off;
+   * `errand`, `admin`, and `replica`, as which a replica logs in to its master), plus the
+   * cluster arguments. `password` does not apply. `redis-cli --cluster create` and the
+   * harness's own commands log in as `admin`; a node's own `url` and `command` do not log in
+   * then: `cluster.command(node, …)` runs a command as `admin`.
+   */
+  deployed?: DeployedCluster;
   /** `cluster-node-timeout`: how long a master may be silent before its replica takes over. */
   nodeTimeoutMs?: number;
   /** How long `start` waits for the cluster to form. */
@@ -102,11 +118,17 @@ export class RedisCluster {
   }
 
   private async startNode(port: number): Promise<RedisServer> {
-    const { password, binary, nodeTimeoutMs } = this.options;
+    const { deployed, binary, nodeTimeoutMs } = this.options;
+    const password = deployed ? undefined : this.options.password;
+    const dir = join(this.root, `node-${port}`);
     try {
+      // The launcher renders the shipped users and the node's redis.conf into its directory.
+      const launcher = deployed
+        ? await mkdir(dir).then(() => writeClusterNodeLauncher(dir, deployed))
+        : binary;
       return await RedisServer.start({
         port,
-        dir: join(this.root, `node-${port}`),
+        dir,
         args: [
           ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
           ...['--cluster-node-timeout', String(nodeTimeoutMs)],
@@ -116,7 +138,7 @@ export class RedisCluster {
           ...(password ? ['--masterauth', password] : []),
         ],
         ...(password ? { password } : {}),
-        ...(binary ? { binary } : {}),
+        ...(launcher ? { binary: launcher } : {}),
       });
     } catch (error) {
       throw new Error(
@@ -125,12 +147,17 @@ export class RedisCluster {
     }
   }
 
-  /** `redis-cli --cluster create`; the password goes in the environment, not the command line. */
+  /**
+   * `redis-cli --cluster create`, as `admin` on a deployed cluster; the password goes in the
+   * environment, not the command line.
+   */
   private create(deadline: number): Promise<void> {
-    const { password, cliBinary = 'redis-cli' } = this.options;
+    const { password, deployed, cliBinary = 'redis-cli' } = this.options;
     const args = ['--cluster', 'create', ...this.ports.map((p) => `127.0.0.1:${p}`)];
     args.push('--cluster-replicas', '1', '--cluster-yes');
-    const env = password ? { ...process.env, REDISCLI_AUTH: password } : process.env;
+    if (deployed) args.push('--user', 'admin');
+    const auth = deployed ? deployed.adminPassword : password;
+    const env = auth ? { ...process.env, REDISCLI_AUTH: auth } : process.env;
     const child = spawn(cliBinary, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -165,11 +192,11 @@ export class RedisCluster {
    * replication ping, ~10 s, on an empty cluster: CLUSTER NODES says it at once.)
    */
   private async joined(node: RedisServer): Promise<true | undefined> {
-    if (!(await stateOk(node))) return undefined;
-    const ranges = await slots(node);
+    if (!(await this.stateOk(node))) return undefined;
+    const ranges = await this.slots(node);
     const served = ranges.reduce((sum, [start, end]) => sum + end - start + 1, 0);
     if (served !== SLOTS) return undefined;
-    const known = String(await node.command('CLUSTER', 'NODES'))
+    const known = String(await this.command(node, 'CLUSTER', 'NODES'))
       .trim()
       .split('\n');
     const healthy = known.filter(
@@ -177,7 +204,7 @@ export class RedisCluster {
     );
     const replicas = known.filter((line) => line.split(' ')[2]?.includes('slave'));
     if (healthy.length !== NODES || replicas.length !== NODES / 2) return undefined;
-    const [role, , , state] = (await node.command('ROLE')) as string[];
+    const [role, , , state] = (await this.command(node, 'ROLE')) as string[];
     return role === 'master' || state === 'connected' || undefined;
   }
 
@@ -187,7 +214,7 @@ export class RedisCluster {
     for (const node of this.servers.filter((s) => s.running)) {
       try {
         const byPort = new Map<number, ClusterMaster>();
-        for (const [start, end, [, port]] of await slots(node)) {
+        for (const [start, end, [, port]] of await this.slots(node)) {
           const master = byPort.get(port) ?? { node: this.server(port), slots: [] };
           master.slots.push([start, end]);
           byPort.set(port, master);
@@ -204,7 +231,7 @@ export class RedisCluster {
   async masterOf(key: string): Promise<ClusterMaster> {
     const [node] = this.servers.filter((s) => s.running);
     if (!node) throw new Error('No cluster node is running');
-    const slot = Number(await node.command('CLUSTER', 'KEYSLOT', key));
+    const slot = Number(await this.command(node, 'CLUSTER', 'KEYSLOT', key));
     const master = (await this.masters()).find((m) =>
       m.slots.some(([start, end]) => start <= slot && slot <= end),
     );
@@ -219,9 +246,9 @@ export class RedisCluster {
   async synced(timeoutMs = 10_000): Promise<void> {
     const offset = (info: string) => Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
     for (const { node } of await this.masters()) {
-      const written = offset(String(await node.command('INFO', 'replication')));
+      const written = offset(String(await this.command(node, 'INFO', 'replication')));
       await until(`the replicas of ${node.port} to catch up`, Date.now() + timeoutMs, async () => {
-        const info = String(await node.command('INFO', 'replication'));
+        const info = String(await this.command(node, 'INFO', 'replication'));
         const acked = [...info.matchAll(/slave\d+:[^\r\n]*offset=(\d+)/g)].map((m) => Number(m[1]));
         return acked.length > 0 && acked.every((at) => at >= written) ? true : undefined;
       });
@@ -247,14 +274,14 @@ export class RedisCluster {
     return until(`a replica to take over from ${port}`, Date.now() + timeoutMs, async () => {
       const owners = new Set<number>();
       for (const node of this.servers.filter((s) => s.running)) {
-        if (!(await stateOk(node))) return undefined;
-        const range = (await slots(node)).find(([start, end]) => start <= slot && slot <= end);
+        if (!(await this.stateOk(node))) return undefined;
+        const range = (await this.slots(node)).find(([start, end]) => start <= slot && slot <= end);
         if (range) owners.add(range[2][1]);
       }
       const [owner] = owners;
       if (owners.size !== 1 || owner === undefined || owner === port) return undefined;
       const promoted = this.server(owner);
-      const [role] = (await promoted.command('ROLE')) as string[];
+      const [role] = (await this.command(promoted, 'ROLE')) as string[];
       return role === 'master' ? promoted : undefined;
     });
   }
@@ -267,10 +294,10 @@ export class RedisCluster {
   async restart(node: RedisServer, timeoutMs = 15_000): Promise<void> {
     await node.restart();
     await until(`${node.port} to rejoin`, Date.now() + timeoutMs, async () => {
-      if (!(await stateOk(node))) return undefined;
-      const [role, , , state] = (await node.command('ROLE')) as string[];
+      if (!(await this.stateOk(node))) return undefined;
+      const [role, , , state] = (await this.command(node, 'ROLE')) as string[];
       if (role === 'slave') return state === 'connected' || undefined;
-      return (await slots(node)).some((r) => r[2][1] === node.port) || undefined;
+      return (await this.slots(node)).some((r) => r[2][1] === node.port) || undefined;
     });
   }
 
@@ -288,17 +315,26 @@ export class RedisCluster {
     return this.stopped;
   }
 
+  /**
+   * One command on a short-lived connection to a node, as its admin: the deployed `admin` user
+   * on a deployed cluster, else what `RedisServer.command` logs in as (the password).
+   */
+  command(node: RedisServer, name: string, ...args: (string | number)[]): Promise<unknown> {
+    const { deployed } = this.options;
+    return deployed ? commandAsAdmin(node, deployed, name, ...args) : node.command(name, ...args);
+  }
+
   private server(port: number): RedisServer {
     const server = this.servers.find((s) => s.port === port);
     if (!server) throw new Error(`127.0.0.1:${port} is no node of this cluster`);
     return server;
   }
-}
 
-async function stateOk(node: RedisServer): Promise<boolean> {
-  return String(await node.command('CLUSTER', 'INFO')).includes('cluster_state:ok');
-}
+  private async stateOk(node: RedisServer): Promise<boolean> {
+    return String(await this.command(node, 'CLUSTER', 'INFO')).includes('cluster_state:ok');
+  }
 
-async function slots(node: RedisServer): Promise<SlotRange[]> {
-  return (await node.command('CLUSTER', 'SLOTS')) as SlotRange[];
+  private async slots(node: RedisServer): Promise<SlotRange[]> {
+    return (await this.command(node, 'CLUSTER', 'SLOTS')) as SlotRange[];
+  }
 }
