@@ -186,6 +186,34 @@ describe('the shipped Redis configuration', () => {
     expect(await admin.call('ACL', 'LOG')).toEqual([]);
   });
 
+  it('keeps every job through a restart: the AOF’s transactions replay under the off default user', async () => {
+    // Redis replays the AOF as its `default` user and checks EXEC against that user's rights:
+    // a default user without them dropped every MULTI and script (every BullMQ add) on restart.
+    const mail = { to: ['ada@example.com'], subject: 'Later', text: 'Hello' };
+    const key = { 'idempotency-key': 'acl-restart-1' };
+    const body = { data: mail, delay: 3_600_000 };
+    const added = await api('/v1/jobs/email', { method: 'POST', headers: key, json: body });
+    const batch = await api('/v1/jobs/email/batch', {
+      method: 'POST',
+      json: { jobs: [body, body] },
+    });
+    expect([added.status, batch.status]).toEqual([202, 202]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // past appendfsync everysec
+    await redis.kill();
+    await redis.restart();
+    await eventually(
+      async () => ((await fetch(`${producer.api}/readyz`)).status === 200 ? true : undefined),
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    for (const id of [added.body.id, ...batch.body.jobs.map((job: { id: string }) => job.id)]) {
+      expect((await api(`/v1/jobs/email/${id}`)).body.state).toBe('delayed');
+    }
+    const replay = await api('/v1/jobs/email', { method: 'POST', headers: key, json: body });
+    expect(replay).toMatchObject({ status: 200, body: { id: added.body.id } });
+  });
+
   it('refuses the errand user what the apps do not need, and lets no one in without a name', async () => {
     const errand = new Redis(redis.url, { maxRetriesPerRequest: 0 });
     try {
