@@ -1,4 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import type { ServerGroups } from './measure.ts';
+import type { RedisWhere } from './processes.ts';
 
 /** One figure, with what it is of. */
 export interface Figure {
@@ -40,6 +42,23 @@ export interface BenchContext {
   seconds(full: number): number;
   say(line: string): void;
 }
+
+/**
+ * A Redis one side of a case runs on: where its processes find it, the bench's own client of
+ * it (fills queues, counts jobs), and its servers by the name their CPU is reported under.
+ */
+export interface BenchRedis {
+  where: RedisWhere;
+  client: Redis | Cluster;
+  servers: ServerGroups;
+}
+
+/** The run's own redis-server, as a side of a case sees it. */
+export const runRedis = (ctx: BenchContext): BenchRedis => ({
+  where: ctx.redisUrl,
+  client: ctx.redis,
+  servers: { Redis: [ctx.redis] },
+});
 
 export interface BenchCase {
   name: string;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { jobs } from '@errand/contract';
 import { queuePrefix } from '@errand/queues';
 import { Queue } from 'bullmq';
-import type { BenchContext } from './case.ts';
+import type { Cluster, Redis } from 'ioredis';
+import { type BenchContext, type BenchRedis, runRedis } from './case.ts';
 import { liveEvents } from './events.ts';
 import { cpuMeter, drained, fill, perSecond, waitingAtMost } from './measure.ts';
 import { type BenchProcess, startWorker } from './processes.ts';
@@ -16,7 +17,7 @@ export async function startNoopWorker(
   ctx: BenchContext,
   options: { prefix: string; concurrency: number; logFile: string },
 ): Promise<BenchProcess & { port: number }> {
-  const worker = await startWorker('noop', { redisUrl: ctx.redisUrl, ...options });
+  const worker = await startWorker('noop', { redis: ctx.redisUrl, ...options });
   const port = Number(/worker running on (\d+)/.exec(readFileSync(options.logFile, 'utf8'))?.[1]);
   return { ...worker, port };
 }
@@ -31,7 +32,7 @@ export function startSide(
   return Promise.all(
     Array.from({ length: options.processes }, (_, i) =>
       startWorker(side === 'bare' ? 'bare' : 'noop', {
-        redisUrl: ctx.redisUrl,
+        redis: ctx.redisUrl,
         prefix,
         concurrency,
         logFile: join(ctx.dir, `${prefix}-${i + 1}.log`),
@@ -57,9 +58,11 @@ export interface Drained {
 
 /**
  * Fill the analytics queue of `prefix` with `count` one-event jobs (raw addBulk), start its
- * workers, and time them once warm: from the moment a tenth of the jobs is taken (every
- * process up, its code compiled) to the last job done. `during` starts at that moment
- * (e.g. a scraper) and is stopped when the queue is empty.
+ * workers (the queue paused until every one is up), and time them once warm: from the moment
+ * a tenth of the jobs is taken (every process up, its code compiled) to the last job done.
+ * `during` starts at that moment (e.g. a scraper) and is stopped when the queue is empty.
+ * `on`: the Redis of the side (the run's own by default), which `start` must point the
+ * workers at too.
  */
 export async function timeDrain(
   ctx: BenchContext,
@@ -68,20 +71,27 @@ export async function timeDrain(
     count: number;
     start: () => Promise<BenchProcess[]>;
     during?: (workers: BenchProcess[]) => { stop(): Promise<unknown> };
+    on?: BenchRedis;
   },
 ): Promise<Drained> {
-  const { prefix, count } = options;
-  const queue = await filledQueue(ctx, prefix, count);
+  const { prefix, count, on = runRedis(ctx) } = options;
+  const queue = await filledQueue(on.client, prefix, count);
+  // Paused until every process is up: else the first to start drains the queue alone.
+  await queue.pause();
   const workers = await options.start();
+  await queue.resume();
   let side: { stop(): Promise<unknown> } | undefined;
   try {
     const { at: from, waiting: measured } = await waitingAtMost(
       queue,
       count - Math.floor(count / 10),
     );
+    if (measured === 0) {
+      throw new Error(`${prefix}: all ${count} jobs were taken before the drain could be timed`);
+    }
     const pids = Object.fromEntries(workers.map((w, i) => [`worker ${i + 1}`, w.child.pid]));
     const meter = await cpuMeter(
-      ctx.redis,
+      on.servers,
       workers.length === 1 ? { worker: pids['worker 1'] } : pids,
     );
     side = options.during?.(workers);
@@ -97,9 +107,9 @@ export async function timeDrain(
 }
 
 /** The analytics queue of `prefix`, filled with `count` one-event jobs by raw addBulk. */
-export async function filledQueue(ctx: BenchContext, prefix: string, count: number) {
+export async function filledQueue(connection: Redis | Cluster, prefix: string, count: number) {
   const queue = new Queue(jobs.analytics.queue, {
-    connection: ctx.redis,
+    connection,
     prefix: queuePrefix(prefix, jobs.analytics.queue),
   });
   await fill(

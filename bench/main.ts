@@ -17,6 +17,7 @@ import { analyticsDrain } from './cases/analytics-drain.ts';
 import { analyticsIngest } from './cases/analytics-ingest.ts';
 import { analyticsMemory } from './cases/analytics-memory.ts';
 import { aofFsync } from './cases/aof-fsync.ts';
+import { cluster } from './cases/cluster.ts';
 import { email } from './cases/email.ts';
 import { enqueueLatency } from './cases/enqueue-latency.ts';
 import { httpEnqueue } from './cases/http-enqueue.ts';
@@ -37,6 +38,7 @@ const cases: BenchCase[] = [
   analyticsMemory,
   aofFsync,
   metricsCost,
+  cluster,
 ];
 
 const { quick, chosen } = chooseCases(cases, (c) => c.name, 'case');

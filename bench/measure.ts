@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { jobs } from '@errand/contract';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 
 /** Poll until no job of the queue waits or runs; resolves with the time it happened. */
 export async function drained(queue: Queue, timeoutMs = 300_000): Promise<number> {
@@ -69,22 +69,38 @@ export async function redisCpuSeconds(redis: Redis): Promise<number> {
   return read('used_cpu_user') + read('used_cpu_sys');
 }
 
+/** CPU seconds some Redis servers have used so far, together. */
+async function serversCpuSeconds(servers: readonly Redis[]): Promise<number> {
+  const each = await Promise.all(servers.map(redisCpuSeconds));
+  return each.reduce((sum, cpu) => sum + cpu, 0);
+}
+
+/** Redis servers by the name their CPU is reported under: `{ Redis: [server] }`, or a Cluster's. */
+export type ServerGroups = Readonly<Record<string, readonly Redis[]>>;
+
 /**
- * CPU use of some processes and of Redis from now on. `shares(seconds, count)` says what part
- * of one core each used and its µs of CPU per item, and how many µs all of them together
- * spent per item: on a shared machine whose speed drifts, the steadier figure.
+ * CPU use of some processes and of Redis from now on: one server, or groups of servers (a
+ * Cluster's masters one by one, its replicas together). `shares(seconds, count)` says what
+ * part of one core each used and its µs of CPU per item, and how many µs all of them
+ * together spent per item: on a shared machine whose speed drifts, the steadier figure.
  */
-export async function cpuMeter(redis: Redis, pids: Record<string, number | undefined>) {
-  const start = Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)]),
-  );
-  const redisStart = await redisCpuSeconds(redis);
+export async function cpuMeter(
+  redis: Redis | ServerGroups,
+  pids: Record<string, number | undefined>,
+) {
+  const groups = Object.entries(redis instanceof Redis ? { Redis: [redis] } : redis);
+  const read = async () => [
+    ...Object.entries(pids).map(([name, pid]) => [name, processCpuSeconds(pid)] as const),
+    ...(await Promise.all(
+      groups.map(async ([name, servers]) => [name, await serversCpuSeconds(servers)] as const),
+    )),
+  ];
+  const start = new Map(await read());
   return {
     async shares(seconds: number, count: number): Promise<string> {
-      const used = Object.entries(pids).map(
-        ([name, pid]) => [name, processCpuSeconds(pid) - (start[name] ?? 0)] as const,
+      const used = (await read()).map(
+        ([name, cpu]) => [name, cpu - (start.get(name) ?? 0)] as const,
       );
-      used.push(['Redis', (await redisCpuSeconds(redis)) - redisStart]);
       const pct = (cpu: number) => `${Math.round((cpu / seconds) * 100)}%`;
       const total = used.reduce((sum, [, cpu]) => sum + cpu, 0);
       const each = (cpu: number) => `${((cpu / count) * 1e6).toFixed(1)} µs`;

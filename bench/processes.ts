@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '@errand/devservers';
+import type { HostPort } from '@errand/redis';
 
 export const ROOT = join(import.meta.dirname, '..');
 
@@ -65,6 +66,15 @@ export async function startProcess(
   };
 }
 
+/** Where a process finds Redis: a URL (the run's own server), or the nodes of a Redis Cluster. */
+export type RedisWhere = string | readonly HostPort[];
+
+/** The settings that point an app at `where`: REDIS_URL, or REDIS_CLUSTER_NODES. */
+export const redisEnv = (where: RedisWhere): Record<string, string> =>
+  typeof where === 'string'
+    ? { REDIS_URL: where }
+    : { REDIS_CLUSTER_NODES: where.map(({ host, port }) => `${host}:${port}`).join(',') };
+
 export const appScript = (app: 'producer' | 'worker') => join(ROOT, 'apps', app, 'src', 'main.ts');
 
 /** The API key bench requests send: the producer runs with keys, as deployed. */
@@ -76,7 +86,7 @@ export const BENCH_API_KEY = 'bench-key-0123456789abcdef';
  * main.ts of another checkout's producer> measures that one instead, to compare two versions.
  */
 export function startProducer(options: {
-  redisUrl: string;
+  redis: RedisWhere;
   prefix: string;
   port: number;
   logFile: string;
@@ -86,7 +96,7 @@ export function startProducer(options: {
   return startProcess(
     process.env.BENCH_PRODUCER ?? appScript('producer'),
     {
-      REDIS_URL: options.redisUrl,
+      ...redisEnv(options.redis),
       QUEUE_PREFIX: options.prefix,
       PRODUCER_PORT: String(options.port),
       API_KEYS: JSON.stringify(keys),
@@ -109,11 +119,12 @@ const noopWorkerScript = join(ROOT, 'bench', 'noop-worker.ts');
  */
 export function startWorker(
   side: 'bare' | 'errand' | 'noop',
-  options: { redisUrl: string; prefix: string; concurrency: number; logFile: string },
+  options: { redis: RedisWhere; prefix: string; concurrency: number; logFile: string },
 ): Promise<BenchProcess> {
-  const { redisUrl, prefix, concurrency, logFile } = options;
+  const { redis, prefix, concurrency, logFile } = options;
   if (side === 'bare') {
-    const env = { REDIS_URL: redisUrl, QUEUE: 'analytics', PREFIX: prefix };
+    if (typeof redis !== 'string') throw new Error('bench/bare-worker.ts takes a REDIS_URL only');
+    const env = { REDIS_URL: redis, QUEUE: 'analytics', PREFIX: prefix };
     return startProcess(
       bareWorkerScript,
       { ...env, CONCURRENCY: String(concurrency) },
@@ -124,7 +135,7 @@ export function startWorker(
   return startProcess(
     side === 'errand' ? appScript('worker') : noopWorkerScript,
     {
-      REDIS_URL: redisUrl,
+      ...redisEnv(redis),
       QUEUE_PREFIX: prefix,
       WORKER_QUEUES: 'analytics',
       WORKER_PORT: '0',
@@ -148,14 +159,14 @@ export async function startEndToEnd(
 ) {
   const logFile = (name: string) => join(ctx.dir, `${prefix}-${name}.log`);
   const worker = await startWorker(side.worker, {
-    redisUrl: ctx.redisUrl,
+    redis: ctx.redisUrl,
     prefix,
     concurrency: 100,
     logFile: logFile('worker'),
   });
   const port = await freePort();
   const producer = side.producer
-    ? await startProducer({ redisUrl: ctx.redisUrl, prefix, port, logFile: logFile('producer') })
+    ? await startProducer({ redis: ctx.redisUrl, prefix, port, logFile: logFile('producer') })
     : undefined;
   return {
     worker,

@@ -31,7 +31,7 @@ export async function scrapedInTurns(
   firstScraped: boolean,
 ) {
   const { prefix, count } = options;
-  const queue = await filledQueue(ctx, prefix, count);
+  const queue = await filledQueue(ctx.redis, prefix, count);
   const worker = await startNoopWorker(ctx, {
     prefix,
     concurrency: options.concurrency,

@@ -13,7 +13,7 @@ async function drainOnce(ctx: BenchContext, side: 'bare' | 'errand', run: number
   const prefix = `drain-${side}-${run}`;
   const logFile = join(ctx.dir, `${prefix}.log`);
   const start = () =>
-    startWorker(side, { redisUrl: ctx.redisUrl, prefix, concurrency: CONCURRENCY, logFile });
+    startWorker(side, { redis: ctx.redisUrl, prefix, concurrency: CONCURRENCY, logFile });
   const { rate, note } = await timeDrain(ctx, {
     prefix,
     count,

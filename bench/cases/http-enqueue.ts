@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import { jobs } from '@errand/contract';
 import { freePort } from '@errand/devservers';
 import { queuePrefix } from '@errand/queues';
-import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { alternate, type BenchCase, type BenchContext, compared, type Row } from '../case.ts';
 import { liveEvents } from '../events.ts';
+import { postLoad } from '../http-load.ts';
 import { cpuMeter, percentile } from '../measure.ts';
-import { BENCH_API_KEY, ROOT, startProcess, startProducer } from '../processes.ts';
+import { ROOT, startProcess, startProducer } from '../processes.ts';
 
 /** One way of enqueueing: jobs per call, calls in flight, the target ratio to raw BullMQ. */
 interface Shape {
@@ -88,7 +88,7 @@ async function overHttp(
     ports.map((port, i) => {
       const logFile = join(ctx.dir, `${prefix}-${i}.log`);
       return server === 'errand'
-        ? startProducer({ redisUrl: ctx.redisUrl, prefix, port, logFile })
+        ? startProducer({ redis: ctx.redisUrl, prefix, port, logFile })
         : startProcess(
             floorScript,
             { REDIS_URL: ctx.redisUrl, PREFIX: prefix, PORT: String(port) },
@@ -102,31 +102,14 @@ async function overHttp(
   const body = JSON.stringify(
     batch ? { jobs: datas.map((data) => ({ data })) } : { data: datas[0] },
   );
-  const load = async (duration: number) => {
-    const results = await Promise.all(
-      ports.map((port) =>
-        autocannon({
-          url: `http://127.0.0.1:${port}/v1/jobs/analytics${batch ? '/batch' : ''}`,
-          method: 'POST',
-          connections: shape.inFlight / ports.length,
-          duration,
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${BENCH_API_KEY}`,
-          },
-          body,
-        }),
-      ),
+  const url = (port: number) =>
+    `http://127.0.0.1:${port}/v1/jobs/analytics${batch ? '/batch' : ''}`;
+  const connections = shape.inFlight / ports.length;
+  const load = (duration: number) =>
+    postLoad(
+      ports.map((port) => ({ url: url(port), connections, body })),
+      duration,
     );
-    const total = (pick: (r: autocannon.Result) => number) =>
-      results.reduce((sum, r) => sum + pick(r), 0);
-    return {
-      ok: total((r) => r['2xx']),
-      failed: total((r) => r.non2xx + r.errors + r.timeouts),
-      took: Math.max(...results.map((r) => r.duration)),
-      latency: results[0]?.latency,
-    };
-  };
   const queue = new Queue(jobs.analytics.queue, {
     connection: ctx.redis,
     prefix: queuePrefix(prefix, jobs.analytics.queue),
