@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { DEPLOYED_REDIS_ENTRYPOINT, type DeployedRedis, type RedisServer } from './redis-server.ts';
+import {
+  commandOnce,
+  DEPLOYED_REDIS_ENTRYPOINT,
+  type DeployedRedis,
+  type RedisServer,
+} from './redis-server.ts';
 
 /**
  * The deployed flavour of a `SentinelGroup` and of a `RedisCluster`: launchers that start their
@@ -125,29 +129,14 @@ function shellWord(value: string): string {
 }
 
 /** One command on a short-lived connection to a deployed data node, as `admin`. */
-export async function commandAsAdmin(
+export const commandAsAdmin = (
   server: RedisServer,
   secrets: Pick<DeployedRedis, 'adminPassword'>,
   name: string,
   ...args: (string | number)[]
-): Promise<unknown> {
-  const client = new Redis({
-    host: server.host,
-    port: server.port,
-    username: 'admin',
-    password: secrets.adminPassword,
-    lazyConnect: true,
-    connectTimeout: 1_000,
-    commandTimeout: 2_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    disableClientInfo: true,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return await client.call(name, ...args);
-  } finally {
-    client.disconnect();
-  }
-}
+): Promise<unknown> =>
+  commandOnce(
+    { host: server.host, port: server.port, username: 'admin', password: secrets.adminPassword },
+    name,
+    ...args,
+  );

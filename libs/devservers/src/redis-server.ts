@@ -270,20 +270,33 @@ export class RedisServer {
    */
   async command(name: string, ...args: (string | number)[]): Promise<unknown> {
     if (this.options.tls) throw new Error('RedisServer.command speaks plain TCP only');
-    const client = new Redis(this.adminUrl ?? this.url, {
-      lazyConnect: true,
-      connectTimeout: 1_000,
-      commandTimeout: 2_000,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      disableClientInfo: true,
-    });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      return await client.call(name, ...args);
-    } finally {
-      client.disconnect();
-    }
+    return commandOnce({ url: this.adminUrl ?? this.url }, name, ...args);
+  }
+}
+
+/**
+ * One command on a short-lived connection that fails fast (a probe of the harness): to a
+ * URL, or to a host and port as a given user.
+ */
+export async function commandOnce(
+  to: { url: string } | { host: string; port: number; username: string; password: string },
+  name: string,
+  ...args: (string | number)[]
+): Promise<unknown> {
+  const options = {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    commandTimeout: 2_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    disableClientInfo: true,
+  };
+  const client = 'url' in to ? new Redis(to.url, options) : new Redis({ ...to, ...options });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return await client.call(name, ...args);
+  } finally {
+    client.disconnect();
   }
 }
