@@ -2,7 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type ConnectionRole, createRedis, type RedisClient, redisOptions } from './connection.ts';
 import { checkDurability, inspectDurability, replicasOf } from './durability.ts';
-import { type ClusterRedis, describeLocation, type RedisLocation } from './location.ts';
+import { describeLocation, type RedisLocation } from './location.ts';
 
 export class RedisUnreachableError extends Error {
   override name = 'RedisUnreachableError';
@@ -67,7 +67,7 @@ export async function connectRedis(
   try {
     const report =
       redis instanceof Cluster
-        ? await checkClusterDurability(redis, location as ClusterRedis, options)
+        ? await checkClusterDurability(redis, location, options)
         : await checkDurability(redis, {
             require: options.requireDurable,
             warn: (message) => options.logger.warn(message),
@@ -125,7 +125,7 @@ async function promotable(redis: Redis, location: RedisLocation) {
 /** Every master and replica of a Cluster (from its slot map), each named by its address. */
 async function checkClusterDurability(
   cluster: Cluster,
-  location: ClusterRedis,
+  location: RedisLocation,
   options: { requireDurable: boolean; logger: Logger },
 ) {
   const [first, ...masters] = cluster.nodes('master');

@@ -49,13 +49,24 @@ const retryStrategy = (times: number) => Math.min(50 * 2 ** times, 2_000);
  */
 export function redisOptions(where: RedisLocation | string, role: ConnectionRole): RedisOptions {
   const location = locationOf(where);
-  const nodeOptions = {
-    single: () => urlOptions((location as SingleRedis).url),
-    sentinel: () => sentinelOptions(location as SentinelRedis),
-    cluster: () => clusterNodeOptions(location as ClusterRedis),
-  }[location.mode]();
+  return { ...nodeOptionsOf(location), ...commonOptions(role) };
+}
+
+/** How to reach the data nodes: from the URL, through Sentinel, or every node of a Cluster. */
+function nodeOptionsOf(location: RedisLocation): RedisOptions {
+  switch (location.mode) {
+    case 'single':
+      return urlOptions(location.url);
+    case 'sentinel':
+      return sentinelOptions(location);
+    case 'cluster':
+      return clusterNodeOptions(location);
+  }
+}
+
+/** What every connection gets, whatever the mode: reconnects, and the role's behaviour. */
+function commonOptions(role: ConnectionRole): RedisOptions {
   return {
-    ...nodeOptions,
     retryStrategy,
     // No CLIENT SETINFO at connect (Redis ≥ 7.2): the apps' ACL user is not given it, and a
     // refused SETINFO per connection would fill ACL LOG, hiding the denials that matter.
