@@ -1,5 +1,5 @@
 import { jobs } from '@errand/contract';
-import type { ClusterMaster, RedisCluster, RedisServer } from '@errand/devservers';
+import type { ClusterMaster, RedisCluster } from '@errand/devservers';
 import { queuePrefix } from '@errand/queues';
 import { type FailoverSide, runFailover } from '../failover.ts';
 import { Platform } from '../platform.ts';
@@ -16,19 +16,6 @@ const NODE_TIMEOUT_MS = 2_000;
 /** The master killed on each platform: its slots tell which node took them. */
 const killedMasters = new WeakMap<Platform<RedisCluster>, ClusterMaster>();
 
-/** A node's replicas, by ROLE (each replica names its master's port). */
-async function replicasOf(cluster: RedisCluster, master: RedisServer) {
-  const roles = await Promise.all(
-    cluster.processes.map(async (node) => ({
-      node,
-      role: (await node.command('ROLE')) as [string, string, number],
-    })),
-  );
-  return roles
-    .filter(({ role }) => role[0] === 'slave' && Number(role[2]) === master.port)
-    .map(({ node }) => node);
-}
-
 const cluster: FailoverSide<Platform<RedisCluster>> = {
   id: 'R9',
   run: 'r9',
@@ -44,7 +31,7 @@ const cluster: FailoverSide<Platform<RedisCluster>> = {
     const key = `${queuePrefix(platform.prefix, jobs.analytics.queue)}:x`;
     const master = await platform.redis.masterOf(key);
     killedMasters.set(platform, master);
-    return { primary: master.node, replicas: await replicasOf(platform.redis, master.node) };
+    return { primary: master.node, replicas: await platform.redis.replicasOf(master.node) };
   },
   async promoted(platform) {
     const killed = killedMasters.get(platform);

@@ -163,17 +163,7 @@ describe('Redis Cluster', () => {
     // The email queue's master and its replica: nothing can take its slot over. The Cluster
     // client stays `ready` (other masters answer); the worker must say its queue cannot.
     const { node: master } = await cluster.masterOf('cl:{email}');
-    const roles = await Promise.all(
-      cluster.processes
-        .filter((node) => node.running)
-        .map(async (node) => ({
-          node,
-          role: (await node.command('ROLE')) as [string, string, number],
-        })),
-    );
-    const replica = roles.find(
-      ({ role }) => role[0] === 'slave' && Number(role[2]) === master.port,
-    )?.node;
+    const [replica] = await cluster.replicasOf(master);
     if (!replica) throw new Error(`no replica of ${master.port}`);
     await Promise.all([master.kill(), replica.kill()]);
     const red = await eventually(

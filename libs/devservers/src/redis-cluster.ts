@@ -227,6 +227,18 @@ export class RedisCluster {
     throw new Error(`No cluster node answered CLUSTER SLOTS: ${errorMessage(last)}`);
   }
 
+  /** The running replicas of `master`, by ROLE (each replica names its master's port). */
+  async replicasOf(master: RedisServer): Promise<RedisServer[]> {
+    const running = this.servers.filter((node) => node.running);
+    const roles = await Promise.all(
+      running.map(async (node) => (await this.command(node, 'ROLE')) as [string, string, number]),
+    );
+    return running.filter((_, i) => {
+      const [role, , port] = roles[i] ?? [];
+      return role === 'slave' && Number(port) === master.port;
+    });
+  }
+
   /** The master serving `key`'s slot (a queue's keys: any key with its hash tag). */
   async masterOf(key: string): Promise<ClusterMaster> {
     const [node] = this.servers.filter((s) => s.running);
