@@ -32,9 +32,13 @@ const run = promisify(execFile);
 const COMMAND = join(REPO_ROOT, 'apps', 'worker', 'src', 'migrate-keys-command.ts');
 
 async function migrateKeys(redis: TestRedis, ...args: string[]) {
+  return migrateKeysWith({ REDIS_URL: redis.url, QUEUE_PREFIX: P }, ...args);
+}
+
+async function migrateKeysWith(env: Record<string, string>, ...args: string[]) {
   try {
     const { stdout } = await run(process.execPath, [COMMAND, ...args], {
-      env: { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, QUEUE_PREFIX: P },
+      env: { PATH: process.env.PATH ?? '', ...env },
     });
     return { code: 0, output: stdout };
   } catch (error) {
@@ -145,6 +149,19 @@ describe('migrate-keys', () => {
     const producer = startApp('producer', { REDIS_URL: redis.url, QUEUE_PREFIX: P });
     expect(await producer.exited).toBe(1);
     expect(producer.output()).toMatch(/earlier release \(errand:email:\*.*npm run migrate-keys/s);
+  });
+
+  it('refuses bad settings and arguments before it touches Redis, naming what is wrong', async () => {
+    const unknown = await migrateKeys(redis, '--force');
+    expect(unknown).toMatchObject({ code: 1, output: expect.stringMatching(/--force/) });
+    const braces = await migrateKeysWith({ REDIS_URL: redis.url, QUEUE_PREFIX: '{errand}' });
+    expect(braces).toMatchObject({ code: 1, output: expect.stringMatching(/QUEUE_PREFIX/) });
+    const cluster = await migrateKeysWith({ REDIS_CLUSTER_NODES: '127.0.0.1:1', QUEUE_PREFIX: P });
+    expect(cluster).toMatchObject({
+      code: 1,
+      output: expect.stringMatching(/never on a Cluster: migrate there/),
+    });
+    expect(await refuseOldKeyLayout(client, P).catch(() => 'old')).toBe('old'); // untouched
   });
 
   it('refuses while another client is connected or jobs are active; a dry run changes nothing', async () => {
