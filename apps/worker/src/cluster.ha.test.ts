@@ -157,32 +157,4 @@ describe('Redis Cluster', () => {
       `cluster failover: API back ${apiBackMs} ms, workers back ${workersBackMs} ms after the kill\n`,
     );
   }, 60_000);
-
-  it('says a worker is not ready while no node serves its queue, and ready when one does', async () => {
-    const worker = fleet[0] as FleetWorker;
-    // The email queue's master and its replica: nothing can take its slot over. The Cluster
-    // client stays `ready` (other masters answer); the worker must say its queue cannot.
-    const { node: master } = await cluster.masterOf('cl:{email}');
-    const [replica] = await cluster.replicasOf(master);
-    if (!replica) throw new Error(`no replica of ${master.port}`);
-    await Promise.all([master.kill(), replica.kill()]);
-    const red = await eventually(
-      async () => {
-        const answer = await fetch(`${worker.url}/readyz`);
-        return answer.status === 503 ? await answer.json() : undefined;
-      },
-      { timeoutMs: 20_000, intervalMs: 200, what: 'the worker not ready' },
-    );
-    expect(JSON.stringify(red)).toMatch(/email/);
-    await Promise.all([cluster.restart(master), cluster.restart(replica)]);
-    await eventually(
-      async () => ((await fetch(`${worker.url}/readyz`)).status === 200 ? true : undefined),
-      { timeoutMs: 30_000, intervalMs: 200, what: 'the worker ready again' },
-    );
-    const mail = await post('email', {
-      data: { to: 'back@example.com', subject: 'Hi', text: 'x' },
-    });
-    expect((await settled('email', mail.body.id, 30_000)).state).toBe('completed');
-    expect(worker.child.exitCode).toBeNull();
-  }, 90_000);
 });

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { type JobType, jobs } from '@errand/contract';
 import { errorLines, type Logger, type Metrics } from '@errand/observability';
 import { queuePrefix } from '@errand/queues';
-import { createRedis, type RedisLocation, servingStatus } from '@errand/redis';
+import { createRedis, type RedisLocation } from '@errand/redis';
 import {
   type BackendFactory,
   createRedisBackend,
@@ -92,8 +92,7 @@ export function startWorkers(options: RuntimeOptions) {
       type,
       (): WorkerState => ({
         running: worker.isRunning(),
-        // On a Cluster, the master of the queue's slot: the client is `ready` while any answers.
-        blocking: blocking && servingStatus(blocking, queue.toKey('marker')),
+        blocking: blocking?.status,
       }),
     );
     const runner = makeRunner({

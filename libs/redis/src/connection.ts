@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import calculateSlot from 'cluster-key-slot';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import {
   type ClusterRedis,
@@ -22,24 +21,6 @@ export const commandTimeoutOf = (redis: RedisClient): number | undefined =>
   redis instanceof Cluster
     ? redis.options.redisOptions?.commandTimeout
     : redis.options.commandTimeout;
-
-/**
- * Whether the connection that serves `key` is up: a connection's own status; on a Cluster,
- * the status of the master its slot maps to, since a Cluster client stays `ready` while any
- * master answers (a worker whose queue's master is gone would look ready). `no master` while
- * no node serves the slot (its master and replicas down), until a slot refresh names one.
- * Takes any client with a status too: BullMQ hands out its connections wrapped (a proxy that
- * is still the ioredis client underneath).
- */
-export function servingStatus(redis: RedisClient | { status: string }, key: string): string {
-  if (!(redis instanceof Cluster) || redis.status !== 'ready') return redis.status;
-  const [owner] = redis.slots[calculateSlot(key)] ?? [];
-  if (owner === undefined) return 'no master';
-  const node = redis
-    .nodes('master')
-    .find(({ options }) => `${options.host}:${options.port}` === owner);
-  return node ? node.status : `master ${owner} gone`;
-}
 
 /** The masters to ask a per-server question (memory, clients): every one on a Cluster. */
 export const mastersOf = (redis: RedisClient): Redis[] =>
