@@ -1,4 +1,4 @@
-import { enqueueEnvelope, type JobType, jobs } from '@errand/contract';
+import { enqueueEnvelope, type JobType, jobs, META_OPTION, metaOf } from '@errand/contract';
 import type { JobsOptions } from 'bullmq';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -15,6 +15,8 @@ export interface EnqueueRequest {
   opts: JobsOptions;
   /** The state the job starts in. */
   state: 'waiting' | 'delayed' | 'prioritized';
+  /** URLs Errand will call for this job (an http job's, a callbackUrl): the key must allow them. */
+  outbound: string[];
 }
 
 /** Check one request body against the envelope and the job type's contract. */
@@ -22,13 +24,19 @@ export function parseEnqueue(type: JobType, body: unknown, at = ''): EnqueueRequ
   const parsed = parseOr400(envelope, body, at);
   const data = parseOr400(jobs[type].schema, parsed.data, at ? `${at}.data` : 'data');
   const delay = parsed.runAt ? Math.max(0, Date.parse(parsed.runAt) - Date.now()) : parsed.delay;
+  const meta = metaOf(parsed);
   const opts: JobsOptions = {
     ...(delay ? { delay } : {}),
     ...(parsed.priority ? { priority: parsed.priority } : {}),
     ...(parsed.attempts ? { attempts: parsed.attempts } : {}),
+    ...(meta ? { [META_OPTION]: meta } : {}),
   };
   const state = delay ? 'delayed' : parsed.priority ? 'prioritized' : 'waiting';
-  return { data, opts, state };
+  const outbound = [
+    ...(type === 'http' ? [(data as { url: string }).url] : []),
+    ...(meta?.callbackUrl ? [meta.callbackUrl] : []),
+  ];
+  return { data, opts, state, outbound };
 }
 
 /**

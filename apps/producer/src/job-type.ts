@@ -12,8 +12,15 @@ export function jobTypeOf(param: unknown): JobType {
   );
 }
 
-/** The scope a key needs to enqueue the type: `admin` for internal types (built-in schedules' jobs). */
-export const enqueueScopeOf = (type: JobType) => jobs[type].enqueueScope;
+/**
+ * The scope a key needs to enqueue the type: `admin` for internal types (built-in schedules'
+ * jobs); a 403 for types only Errand makes (webhook deliveries), whatever the key.
+ */
+export function enqueueScopeOf(type: JobType): 'enqueue' | 'admin' {
+  const scope = jobs[type].enqueueScope;
+  if (scope !== 'none') return scope;
+  throw new HttpProblem('forbidden', `Only Errand makes ${type} jobs; no key may enqueue them.`);
+}
 
 /**
  * The `{id}` path segment, or a 404: an id that cannot exist names no job, and the queue's

@@ -1,4 +1,4 @@
-import type { JobType } from '@errand/contract';
+import { type JobType, storedMetaOf } from '@errand/contract';
 import { scheduleIdOf } from '@errand/queues';
 import type { Job, Queue } from 'bullmq';
 
@@ -24,6 +24,7 @@ function jobView(type: JobType, job: Job, state: string) {
     // The job's name is the name of the API key that enqueued it, or `schedule:<id>`.
     producer: (!schedule && job.name) || null,
     schedule: schedule ?? null,
+    meta: storedMetaOf(job.opts),
     // BullMQ does not count a permanent failure in attemptsMade; attemptsStarted counts every try.
     attemptsMade: Math.max(job.attemptsMade, job.attemptsStarted ?? 0),
     progress: job.progress,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { JobType, ResultOf } from './catalog.ts';
+import { jobMeta, jobMetaFields } from './job-meta.ts';
 
 /**
  * The wire shapes of the enqueue API (`/v1`): the producer validates requests with them and
@@ -24,10 +25,13 @@ export const enqueueOptions = {
   attempts: z.int().min(1).max(100).optional().meta({ description: 'Overrides the default' }),
 };
 
-/** The body of `POST /v1/jobs/{type}`: a payload (checked against the type) and options. */
+/**
+ * The body of `POST /v1/jobs/{type}`: a payload (checked against the type), options of when
+ * and how it runs, and the job's metadata (`job-meta.ts`), all beside `data`.
+ */
 export const enqueueEnvelope = <Data extends z.ZodType>(data: Data) =>
   z
-    .strictObject({ data, ...enqueueOptions })
+    .strictObject({ data, ...enqueueOptions, ...jobMetaFields })
     .refine((body) => body.delay === undefined || body.runAt === undefined, {
       message: 'give delay or runAt, not both',
       path: ['runAt'],
@@ -68,6 +72,7 @@ export const jobView = z
       .string()
       .nullable()
       .meta({ description: 'Id of the schedule that made it (then `producer` is null)' }),
+    meta: jobMeta,
     attemptsMade: z.int(),
     progress: z.unknown(),
     result: z.unknown().meta({ description: 'The result of a completed job, else null' }),
@@ -102,6 +107,8 @@ export const problemDocument = z
 
 export type EnqueueOptions = {
   [K in keyof typeof enqueueOptions]?: z.input<(typeof enqueueOptions)[K]>;
+} & {
+  [K in keyof typeof jobMetaFields]?: z.input<(typeof jobMetaFields)[K]>;
 };
 export type EnqueuedJob<T extends JobType = JobType> = { id: string; type: T; state: JobState };
 export type JobView<T extends JobType = JobType> = Omit<z.output<typeof jobView>, 'result'> & {

@@ -2,6 +2,7 @@ import type { JobsOptions } from 'bullmq';
 import type { z } from 'zod';
 import { type AnalyticsResult, analyticsPayload } from './analytics.ts';
 import { type EmailResult, emailPayload } from './email.ts';
+import { type HttpResult, httpPayload, MAX_HTTP_TIMEOUT_MS } from './http.ts';
 import { type ImageResult, imagePayload } from './image.ts';
 import {
   type AnalyticsMaintenanceResult,
@@ -11,6 +12,7 @@ import {
   type ImageCleanupResult,
   imageCleanupPayload,
 } from './maintenance.ts';
+import { type DeliveryResult, deliveryPayload } from './webhooks.ts';
 
 /**
  * Everything there is to know of one job type, in one place: the producer, the worker, the
@@ -35,8 +37,11 @@ export interface JobDefinition<Schema extends z.ZodType = z.ZodType, Result = un
   throttles: boolean;
   /** Backpressure: the producer answers 503 past this many waiting jobs; 0 = no limit (`<TYPE>_MAX_WAITING`). */
   maxWaiting: number;
-  /** The API-key scope that may enqueue it: `enqueue` for public types, `admin` for internal ones. */
-  enqueueScope: 'enqueue' | 'admin';
+  /**
+   * The API-key scope that may enqueue it: `enqueue` for public types, `admin` for the built-in
+   * schedules' types; `none` for types only Errand itself makes (webhook deliveries).
+   */
+  enqueueScope: 'enqueue' | 'admin' | 'none';
   /** Phantom field that carries the result type; never set at run time. */
   result?: Result;
 }
@@ -87,6 +92,29 @@ export const jobs = {
     throttles: false,
     maxWaiting: 0,
     enqueueScope: 'enqueue',
+  }),
+  http: job<HttpResult>()({
+    queue: 'http',
+    schema: httpPayload,
+    // 408/409/429/5xx, timeouts and connection errors are retried; a Retry-After is honoured.
+    defaults: { attempts: 8, backoff: { type: 'http', delay: 2_000 } },
+    concurrency: 20,
+    // The request's own timeout (at most 120 s) ends it first; this is the backstop.
+    timeoutMs: MAX_HTTP_TIMEOUT_MS + 10_000,
+    throttles: false,
+    maxWaiting: 0,
+    enqueueScope: 'enqueue',
+  }),
+  webhook: job<DeliveryResult>()({
+    queue: 'webhook',
+    schema: deliveryPayload,
+    // Standard Webhooks' schedule: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
+    defaults: { attempts: 10, backoff: { type: 'webhook', delay: 0 } },
+    concurrency: 20,
+    timeoutMs: 60_000,
+    throttles: false,
+    maxWaiting: 0,
+    enqueueScope: 'none',
   }),
   digest: job<DigestResult>()({
     queue: 'digest',
