@@ -14,12 +14,16 @@ export interface StoredSecret {
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
 /** The secrets after a rotation to `fresh`: it, and the current one until the overlap ends. */
-export function rotated(secrets: readonly StoredSecret[], fresh: string, now: number) {
+export function rotated(
+  secrets: readonly StoredSecret[],
+  fresh: string,
+  now: number,
+): [StoredSecret, ...StoredSecret[]] {
   const [current] = validSecrets(secrets, now);
   return [
     { secret: fresh },
     ...(current ? [{ secret: current, validUntil: now + SECRET_OVERLAP_MS }] : []),
-  ] satisfies StoredSecret[];
+  ];
 }
 
 /** The secrets that sign now, current first. */
