@@ -83,15 +83,15 @@ describe('keyedLimiter: concurrency, leases and keys', () => {
   });
 
   it('extends a running lease, and refuses to extend one that ran out', async () => {
-    const limiter = one('extend', 300);
+    const limiter = one('extend', 1000);
     const held = await limiter.acquire('k', { concurrency: 1 }, 'long');
     if (!held.admitted) throw new Error('refused');
-    await sleep(200);
+    await sleep(600);
     expect(await held.lease.extend()).toBe(true);
-    await sleep(200); // 400 ms after acquiring: alive only thanks to the extension
+    await sleep(600); // 1200 ms after acquiring: alive only thanks to the extension
     expect(await limiter.inUse('k')).toBe(1);
     expect((await limiter.acquire('k', { concurrency: 1 }, 'other')).admitted).toBe(false);
-    await sleep(350);
+    await sleep(1050);
     expect(await limiter.extend('k', 'long')).toBe(false);
     expect(await limiter.inUse('k')).toBe(0);
   });
