@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { type AllowedTarget, allowedTargetsSchema } from '@errand/fetch';
 import { z } from 'zod';
 
 export const scopes = ['enqueue', 'read', 'admin'] as const;
@@ -11,6 +12,8 @@ export interface ApiKey {
   scopes: ReadonlySet<Scope>;
   /** Requests per second; the global API_RATE_LIMIT when not set. */
   rateLimit: number | undefined;
+  /** What its http jobs and callbacks may call: origins or URL prefixes; none by default. */
+  allowedTargets: readonly AllowedTarget[];
 }
 
 /** One-shot: no Hash object per request. */
@@ -28,11 +31,13 @@ const apiKeyEntry = z.strictObject({
     ),
   scopes: z.array(z.enum(scopes)).min(1),
   rateLimit: z.int().min(1).optional(),
+  allowedTargets: allowedTargetsSchema.optional(),
 });
 
 /**
- * `API_KEYS`: a JSON array of `{ name, key, scopes, rateLimit? }`, where `key` is the secret
- * or `sha256:<hex>` of it. Only the hashes survive the parse; names must be unique.
+ * `API_KEYS`: a JSON array of `{ name, key, scopes, rateLimit?, allowedTargets? }`, where
+ * `key` is the secret or `sha256:<hex>` of it. Only the hashes survive the parse; names must
+ * be unique.
  */
 export const apiKeysVar = z
   .string()
@@ -58,6 +63,7 @@ export const apiKeysVar = z
         hash: hashed ? Buffer.from(hashed, 'hex') : sha256(entry.key),
         scopes: new Set(entry.scopes),
         rateLimit: entry.rateLimit,
+        allowedTargets: entry.allowedTargets ?? [],
       };
     }),
   );

@@ -9,6 +9,7 @@ export const ANONYMOUS: ApiKey = {
   hash: Buffer.alloc(32),
   scopes: new Set(scopes),
   rateLimit: undefined,
+  allowedTargets: [],
 };
 
 export const callerOf = (res: Response): ApiKey => res.locals.caller ?? ANONYMOUS;

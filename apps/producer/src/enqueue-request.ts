@@ -3,8 +3,10 @@ import type { JobsOptions } from 'bullmq';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { callerOf, checkScope } from './auth.ts';
+import type { Deps } from './deps.ts';
 import { idempotencyKeyOf } from './idempotency.ts';
 import { enqueueScopeOf, jobTypeOf, requireJson } from './job-type.ts';
+import { checkOutboundAllowed, requireSigningSecret } from './outbound-check.ts';
 import { parseOr400 } from './validation.ts';
 
 /** The envelope with the payload left open: the payload is checked against its type next. */
@@ -57,4 +59,15 @@ export function enqueueTarget(req: Request, res: Response) {
 export function enqueuedStatus(res: Response, replayed: boolean): Response {
   if (replayed) res.set('Idempotent-Replayed', 'true');
   return res.status(replayed ? 200 : 202);
+}
+
+/**
+ * Jobs that make Errand call out (http jobs, callbacks) only to the key's allowed targets, and
+ * only once the key has a signing secret; jobs that call nothing cost nothing here.
+ */
+export async function checkOutbound(deps: Deps, res: Response, items: EnqueueRequest[]) {
+  const urls = items.flatMap((item) => item.outbound);
+  if (urls.length === 0) return;
+  await checkOutboundAllowed(deps, res, urls);
+  await requireSigningSecret(deps, res);
 }

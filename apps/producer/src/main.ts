@@ -2,12 +2,15 @@ import { makeAnalyticsReader } from '@errand/analytics';
 import { closeServer, listen } from '@errand/http';
 import { onShutdown, startupFailed } from '@errand/lifecycle';
 import { createLogger, Metrics } from '@errand/observability';
+import { publishCallerPolicies } from '@errand/outbound';
 import { closeQueues, makeSchedules, openQueues, refuseOldKeyLayout } from '@errand/queues';
 import { connectRedis } from '@errand/redis';
 import { buildApp } from './app.ts';
+import { ANONYMOUS } from './auth.ts';
 import { producerMetrics } from './deps.ts';
 import { loadEnv } from './env.ts';
 import { makeJobEvents } from './job-events.ts';
+import { policiesOf } from './outbound-check.ts';
 
 try {
   // 1. config
@@ -19,7 +22,11 @@ try {
         'Serving on loopback only; set API_KEYS before exposing the API.',
     );
   } else {
-    const keys = env.API_KEYS.map((key) => ({ name: key.name, scopes: [...key.scopes] }));
+    const keys = env.API_KEYS.map((key) => ({
+      name: key.name,
+      scopes: [...key.scopes],
+      allowedTargets: key.allowedTargets.length,
+    }));
     logger.info({ keys }, 'api keys loaded');
   }
 
@@ -33,6 +40,12 @@ try {
     autoPipelining: true,
     commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
   });
+  // The workers check every http job and callback against its key's targets as they are now.
+  await publishCallerPolicies(
+    redis,
+    env.QUEUE_PREFIX,
+    policiesOf(env.API_KEYS.length > 0 ? env.API_KEYS : [ANONYMOUS]),
+  );
   const queues = openQueues(redis, env.QUEUE_PREFIX, { logger });
   const events = makeJobEvents({ redis, redisLocation: env.redis, queues, logger });
   const metrics = producerMetrics(new Metrics('producer'));

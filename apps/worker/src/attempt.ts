@@ -14,6 +14,7 @@
  * 0.4 µs on Node 24.
  */
 import type { Logger } from '@errand/observability';
+import { scheduleIdOf } from '@errand/queues';
 import type { Job } from 'bullmq';
 import type { JobContext } from './processor.ts';
 
@@ -40,6 +41,15 @@ export class Attempt implements JobContext {
     this.attempt = attempt;
     this.#job = job;
     this.#parentLogger = logger;
+  }
+
+  get attempts(): number {
+    return this.#job.opts.attempts ?? 1;
+  }
+
+  /** The job's name is the API key that enqueued it, or `schedule:<id>` for a schedule's. */
+  get producer(): string | null {
+    return scheduleIdOf(this.#job.name) ? null : this.#job.name;
   }
 
   /** A child logger carrying queue, job id and attempt. */

@@ -7,6 +7,7 @@ import { commonEnv, envVar, parseEnvParts } from '@errand/config';
 import { analyticsName, type JobType, jobTypes } from '@errand/contract';
 import { type RedisLocation, RedisLocationEnv } from '@errand/redis';
 import { z } from 'zod';
+import { outboundSettings } from './outbound-settings.ts';
 import { queueSettings } from './queue-settings.ts';
 import type { RuntimeOptions } from './runtime.ts';
 
@@ -99,8 +100,8 @@ export type WorkerEnv = z.output<typeof WorkerEnv>;
 
 /** The worker's settings, with per-queue settings (`EMAIL_CONCURRENCY`…) under `queues`. */
 export function loadEnv(env: Record<string, string | undefined>) {
-  const { base, queues, redis } = parseEnvParts(
-    { base: WorkerEnv, queues: queueSettings, redis: RedisLocationEnv },
+  const { base, queues, redis, outbound } = parseEnvParts(
+    { base: WorkerEnv, queues: queueSettings, redis: RedisLocationEnv, outbound: outboundSettings },
     env,
     'worker',
   );
@@ -108,8 +109,12 @@ export function loadEnv(env: Record<string, string | undefined>) {
     ...base,
     queues,
     redis,
+    outbound,
     analytics: analyticsSettings(base),
-    runtime: runtimeSettings(base, queues, redis),
+    runtime: {
+      ...runtimeSettings(base, queues, redis),
+      webhookScheduleMs: outbound.webhookScheduleMs,
+    },
   };
 }
 
@@ -118,7 +123,10 @@ const runtimeSettings = (
   env: WorkerEnv,
   queues: RuntimeOptions['settings'],
   redis: RedisLocation,
-): Omit<RuntimeOptions, 'types' | 'processors' | 'logger' | 'metrics'> => ({
+): Omit<
+  RuntimeOptions,
+  'types' | 'processors' | 'logger' | 'metrics' | 'webhookScheduleMs' | 'outcomes'
+> => ({
   settings: queues,
   redisLocation: redis,
   prefix: env.QUEUE_PREFIX,

@@ -16,7 +16,9 @@ import { LocalStorage } from '@errand/storage';
 import express from 'express';
 import { createTransport } from 'nodemailer';
 import { loadEnv } from './env.ts';
+import { makeJobOutcomes } from './job-outcomes.ts';
 import { makeLiveness } from './liveness.ts';
+import { makeOutbound } from './outbound-deps.ts';
 import { makeProcessors } from './processors/index.ts';
 import { startWorkers } from './runtime.ts';
 import { loadTemplates } from './templates.ts';
@@ -68,6 +70,9 @@ try {
   // Pooled SMTP; the URL carries auth and TLS (smtps://, or STARTTLS when the server offers it).
   const transport = createTransport({ url: env.SMTP_URL, pool: true, maxConnections: 5 });
   const storage = new LocalStorage(env.STORAGE_DIR);
+  const metrics = new Metrics('worker');
+  // http jobs and webhook deliveries: what they may call, how they sign, their limits
+  const outbound = makeOutbound(redis, env.QUEUE_PREFIX, env.outbound, metrics);
   const processors = makeProcessors({
     email: {
       transport,
@@ -91,11 +96,12 @@ try {
       },
     },
     analytics: { redis, settings: env.analytics },
+    http: outbound.http,
+    webhook: outbound.webhook,
     digest: { analytics: makeAnalyticsReader(redis, env.QUEUE_PREFIX), emailQueue: queues.email },
     imageCleanup: { storage },
     analyticsMaintenance: { redis, settings: env.analytics },
   });
-  const metrics = new Metrics('worker');
   // Whether the Workers still consume: /readyz fails at once, /healthz after the grace.
   const liveness = makeLiveness({ graceMs: env.WORKER_LIVENESS_GRACE_MS, logger });
 
@@ -106,6 +112,13 @@ try {
     processors,
     logger,
     metrics,
+    outcomes: makeJobOutcomes({
+      redis,
+      prefix: env.QUEUE_PREFIX,
+      deliveries: queues.webhook,
+      subscriptions: outbound.subscriptions,
+      logger,
+    }),
     liveness,
   });
   await runtime.ready();

@@ -7,6 +7,10 @@ export interface JobContext {
   id: string;
   /** 1 on the first try. */
   attempt: number;
+  /** The attempts the job has in all: the last one is `attempt === attempts`. */
+  attempts: number;
+  /** The API key that enqueued the job; null for a schedule's job. */
+  producer: string | null;
   /** A child logger carrying queue, job id and attempt. */
   logger: Logger;
   /** Aborted when the attempt must stop: its timeout, or the shutdown deadline. */
@@ -19,7 +23,9 @@ export interface JobContext {
  * - return a result → completed;
  * - throw anything → retried with backoff while attempts remain;
  * - throw `PermanentError` → failed now, no more attempts;
- * - throw `ThrottleError` → the whole queue pauses for a while; the job waits, attempt not spent.
+ * - throw `ThrottleError` → the whole queue pauses for a while; the job waits, attempt not spent;
+ * - throw `SnoozeError` → this job waits a while (a target at its limit), attempt not spent;
+ * - throw `RetryAfterError` → retried like any failure, but not before the time it names.
  */
 export type Processor<T extends JobType> = (
   payload: PayloadOf<T>,
@@ -42,6 +48,28 @@ export class ThrottleError extends Error {
   constructor(message: string, delayMs: number) {
     super(message);
     this.delayMs = delayMs;
+  }
+}
+
+/** Not now, and not a failure: the job goes back to wait `delayMs`, its attempt not spent. */
+export class SnoozeError extends Error {
+  override name = 'SnoozeError';
+  readonly delayMs: number;
+
+  constructor(message: string, delayMs: number) {
+    super(message);
+    this.delayMs = delayMs;
+  }
+}
+
+/** A failure the other side said when to retry after (Retry-After): the backoff waits that long. */
+export class RetryAfterError extends Error {
+  override name = 'RetryAfterError';
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, retryAfterMs: number | undefined) {
+    super(message);
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

@@ -1,13 +1,22 @@
 import { type JobType, jobs } from '@errand/contract';
 import type { Logger } from '@errand/observability';
 import { scheduleIdOf } from '@errand/queues';
-import { type Job, type Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import {
+  DelayedError,
+  type Job,
+  type Queue,
+  UnrecoverableError,
+  WaitingError,
+  Worker,
+} from 'bullmq';
 import { Attempt, makeDeadlines } from './attempt.ts';
+import type { JobOutcomes } from './job-outcomes.ts';
 import {
   JobTimeoutError,
   PermanentError,
   type Processor,
   ShutdownAbort,
+  SnoozeError,
   ThrottleError,
 } from './processor.ts';
 import type { QueueSettings } from './queue-settings.ts';
@@ -25,6 +34,8 @@ export interface RunnerDeps {
   running: Set<Attempt>;
   /** Schedule policies (jitter, catch-up, overlap) and run history for jobs made by schedules. */
   gate: ScheduleGate;
+  /** Completion webhooks: the deliveries of a job's outcome, added before BullMQ records it. */
+  outcomes?: JobOutcomes;
 }
 
 /**
@@ -34,8 +45,11 @@ export interface RunnerDeps {
  *    its outcome is recorded in the schedule's history;
  * 3. run the processor as an `Attempt`, aborted by its timeout or the shutdown deadline
  *    even when the processor ignores its signal;
- * 4. turn the processor's signals into BullMQ's: a throttle pauses the queue and puts the
- *    job back unspent; a shutdown puts the job back in the queue (neither lost nor failed).
+ * 4. a job that completed, or failed for good, has its webhook deliveries added (`outcomes`)
+ *    before BullMQ records the outcome;
+ * 5. turn the processor's signals into BullMQ's: a throttle pauses the queue and puts the
+ *    job back unspent; a snooze delays this job alone, unspent; a shutdown puts the job back
+ *    in the queue (neither lost nor failed).
  * It runs for every job, thousands a second: what it does not need per job, it does once.
  */
 export function makeRunner(deps: RunnerDeps) {
@@ -56,7 +70,11 @@ export function makeRunner(deps: RunnerDeps) {
     const attempt = new Attempt(job, number, logger);
     const parsed = jobs[type].schema.safeParse(job.data);
     if (!parsed.success) {
-      throw new PermanentError(`payload breaks the ${type} contract: ${parsed.error.message}`);
+      const error = new PermanentError(
+        `payload breaks the ${type} contract: ${parsed.error.message}`,
+      );
+      await deps.outcomes?.(type, job, { type: 'job.failed', reason: error.message });
+      throw error;
     }
     const scheduleId = scheduleIdOf(job.name);
     let admission: Admission | undefined;
@@ -81,10 +99,22 @@ export function makeRunner(deps: RunnerDeps) {
     try {
       const result = await attempt.run(() => deps.processor(parsed.data, attempt));
       if (admission) await deps.gate.finish(job, admission, 'completed');
+      await deps.outcomes?.(type, job, { type: 'job.completed', result });
       return result;
     } catch (error) {
+      const final = isFinal(job, error);
       if (admission) {
-        await deps.gate.finish(job, admission, isFinal(job, error) ? 'failed' : 'retrying', error);
+        await deps.gate.finish(job, admission, final ? 'failed' : 'retrying', error);
+      }
+      if (final && deps.outcomes) {
+        const permanent = error instanceof UnrecoverableError;
+        const reason = error instanceof Error ? error.message : String(error);
+        await deps.outcomes(type, job, { type: permanent ? 'job.failed' : 'job.dead', reason });
+      }
+      if (error instanceof SnoozeError) {
+        await job.moveToDelayed(Date.now() + error.delayMs, token);
+        attempt.logger.debug({ delayMs: error.delayMs, reason: error.message }, 'job snoozed');
+        throw new DelayedError();
       }
       if (error instanceof ShutdownAbort) {
         await job.moveToWait(token);
@@ -115,5 +145,9 @@ export function makeRunner(deps: RunnerDeps) {
  * started: a jitter delay, a hand-back or a stall starts an attempt without making one.
  */
 const isFinal = (job: Job, error: unknown) =>
-  !(error instanceof ShutdownAbort || error instanceof ThrottleError) &&
+  !(
+    error instanceof ShutdownAbort ||
+    error instanceof ThrottleError ||
+    error instanceof SnoozeError
+  ) &&
   (error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1));

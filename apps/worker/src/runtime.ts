@@ -15,6 +15,8 @@ import {
   Worker,
 } from 'bullmq';
 import type { Attempt } from './attempt.ts';
+import { makeBackoffStrategy, WEBHOOK_SCHEDULE_MS } from './backoff.ts';
+import type { JobOutcomes } from './job-outcomes.ts';
 import type { FetchWatch, Liveness, WorkerState } from './liveness.ts';
 import type { Processor, Processors } from './processor.ts';
 import { ShutdownAbort } from './processor.ts';
@@ -36,6 +38,10 @@ export interface RuntimeOptions {
   metrics: Metrics;
   /** Told what each Worker does, for `/readyz` and `/healthz`; none in tests that need no probes. */
   liveness?: Liveness;
+  /** The waits between a webhook delivery's attempts; Standard Webhooks' (`backoff.ts`) by default. */
+  webhookScheduleMs?: readonly number[];
+  /** Completion webhooks of finished jobs; none in tests that need none. */
+  outcomes?: JobOutcomes;
 }
 
 const HOUR_S = 3600;
@@ -78,6 +84,9 @@ export function startWorkers(options: RuntimeOptions) {
   const metrics = runtimeMetrics(options.metrics);
   const running = new Set<Attempt>();
   const { retention } = options;
+  const backoffStrategy = makeBackoffStrategy({
+    webhookScheduleMs: options.webhookScheduleMs ?? WEBHOOK_SCHEDULE_MS,
+  });
 
   const served = options.types.map((type) => {
     const settings = options.settings[type];
@@ -110,6 +119,7 @@ export function startWorkers(options: RuntimeOptions) {
       logger: options.logger,
       metrics,
       running,
+      ...(options.outcomes ? { outcomes: options.outcomes } : {}),
     });
     const worker = new Worker(
       jobs[type].queue,
@@ -125,6 +135,7 @@ export function startWorkers(options: RuntimeOptions) {
         ...(settings.rateMax !== undefined || settings.throttles
           ? { limiter: { max: settings.rateMax ?? UNLIMITED, duration: settings.rateDurationMs } }
           : {}),
+        settings: { backoffStrategy },
         lockDuration: options.lockDurationMs,
         stalledInterval: options.stalledIntervalMs,
         maxStalledCount: 2,

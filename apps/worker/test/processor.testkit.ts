@@ -2,9 +2,15 @@ import { createLogger } from '@errand/observability';
 import type { JobContext } from '../src/processor.ts';
 
 /** A context for calling a processor directly in a test: silent logger, live signal. */
-export const testContext = (id = '1', attempt = 1): JobContext => ({
+export const testContext = (
+  id = '1',
+  attempt = 1,
+  more: Partial<Pick<JobContext, 'attempts' | 'producer'>> = {},
+): JobContext => ({
   id,
   attempt,
+  attempts: more.attempts ?? 3,
+  producer: more.producer ?? null,
   logger: createLogger('test', 'silent'),
   signal: new AbortController().signal,
   progress: async () => {},

@@ -17,6 +17,7 @@ export const problems = {
   'invalid-parameter': { status: 400, title: 'A query or path parameter is not valid' },
   unauthorized: { status: 401, title: 'Authentication is required' },
   forbidden: { status: 403, title: 'The key lacks the scope for this request' },
+  'target-not-allowed': { status: 403, title: 'The key may not have Errand call this URL' },
   'unknown-job-type': { status: 404, title: 'There is no such job type' },
   'job-not-found': { status: 404, title: 'There is no such job' },
   'not-found': { status: 404, title: 'There is no such resource' },
@@ -26,6 +27,10 @@ export const problems = {
   'schedule-source-conflict': {
     status: 409,
     title: 'The schedule belongs to the schedules file (or to the API)',
+  },
+  'signing-secret-missing': {
+    status: 409,
+    title: 'The key has no signing secret yet (POST /v1/signing-secret)',
   },
   'body-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },

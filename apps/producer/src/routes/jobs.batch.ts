@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { enqueue } from '../enqueue.ts';
-import { enqueuedStatus, enqueueTarget, parseEnqueue } from '../enqueue-request.ts';
+import { checkOutbound, enqueuedStatus, enqueueTarget, parseEnqueue } from '../enqueue-request.ts';
 import { parseOr400 } from '../validation.ts';
 
 const batchBody = batchEnvelope(z.unknown());
@@ -19,6 +19,7 @@ export const createBatch =
     const { type } = target;
     const body = parseOr400(batchBody, req.body);
     const items = body.jobs.map((item, index) => parseEnqueue(type, item, `jobs.${index}`));
+    await checkOutbound(deps, res, items);
     const { jobs, replayed } = await enqueue(deps, { ...target, items, batch: true });
     enqueuedStatus(res, replayed).json({ type, jobs: jobs.map((job) => ({ ...job, type })) });
   };

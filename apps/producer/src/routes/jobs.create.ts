@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Deps } from '../deps.ts';
 import { enqueue } from '../enqueue.ts';
-import { enqueuedStatus, enqueueTarget, parseEnqueue } from '../enqueue-request.ts';
+import { checkOutbound, enqueuedStatus, enqueueTarget, parseEnqueue } from '../enqueue-request.ts';
 
 /**
  * POST /v1/jobs/{type}: validate against the contract, add, answer 202 with the job's place;
@@ -13,6 +13,7 @@ export const createJob =
     const target = enqueueTarget(req, res);
     const { type } = target;
     const item = parseEnqueue(type, req.body);
+    await checkOutbound(deps, res, [item]);
     const { jobs, replayed } = await enqueue(deps, { ...target, items: [item], batch: false });
     const [job] = jobs;
     enqueuedStatus(res, replayed)
