@@ -5,3 +5,4 @@ export * from './http.ts';
 export * from './redis.ts';
 export * from './topologies.ts';
 export * from './wait.ts';
+export * from './webhook-receiver.ts';
