@@ -1,13 +1,15 @@
 import { jobTypes } from '@errand/contract';
+import { subscriptionStore } from '@errand/outbound';
 import type { Queues } from '@errand/queues';
 import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badCases as enqueueCases } from '../test/app.bad-input.cases.ts';
 import { scheduleCases } from '../test/app.bad-input.schedules.cases.ts';
+import { webhookCases } from '../test/app.bad-input.webhooks.cases.ts';
 import { startProducer } from '../test/app.testkit.ts';
 
 const KEY = 'battery-key-0123456789abcdef';
-const badCases = [...enqueueCases, ...scheduleCases];
+const badCases = [...enqueueCases, ...scheduleCases, ...webhookCases];
 
 /** Malformed, oversized and hostile requests: each gets its problem+json and enqueues nothing. */
 describe('enqueue API bad input', () => {
@@ -63,6 +65,7 @@ describe('enqueue API bad input', () => {
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
     }
     expect(await producer.deps.schedules.list()).toEqual([]);
+    expect(await subscriptionStore(producer.redis, producer.deps.prefix).list()).toEqual([]);
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('admin');
   });

@@ -19,6 +19,14 @@ import { deleteSchedule } from './routes/schedules.delete.ts';
 import { getSchedule } from './routes/schedules.get.ts';
 import { listSchedules } from './routes/schedules.list.ts';
 import { putSchedule } from './routes/schedules.put.ts';
+import { rotateSigningSecret } from './routes/signing-secret.rotate.ts';
+import { deleteWebhook } from './routes/webhooks.delete.ts';
+import { listWebhookDeliveries } from './routes/webhooks.deliveries.ts';
+import { getWebhook } from './routes/webhooks.get.ts';
+import { listWebhooks } from './routes/webhooks.list.ts';
+import { putWebhook } from './routes/webhooks.put.ts';
+import { replayWebhook } from './routes/webhooks.replay.ts';
+import { rotateWebhookSecret } from './routes/webhooks.rotate.ts';
 import { noProtoKeys } from './validation.ts';
 
 type Route = [
@@ -46,6 +54,14 @@ export const routes: Route[] = [
   ['post', '/v1/schedules/:id/pause', 'admin', pauseSchedule],
   ['post', '/v1/schedules/:id/resume', 'admin', resumeSchedule],
   ['post', '/v1/schedules/:id/run', 'admin', runSchedule],
+  ['get', '/v1/webhooks', 'admin', listWebhooks],
+  ['get', '/v1/webhooks/:id', 'admin', getWebhook],
+  ['put', '/v1/webhooks/:id', 'admin', putWebhook],
+  ['delete', '/v1/webhooks/:id', 'admin', deleteWebhook],
+  ['post', '/v1/webhooks/:id/rotate-secret', 'admin', rotateWebhookSecret],
+  ['get', '/v1/webhooks/:id/deliveries', 'admin', listWebhookDeliveries],
+  ['post', '/v1/webhooks/:id/replay', 'admin', replayWebhook],
+  ['post', '/v1/signing-secret', 'enqueue', rotateSigningSecret],
 ];
 
 /** Latency and status of every request, labelled by route pattern (not raw path). */

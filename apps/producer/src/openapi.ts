@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject } from 'zod-openapi';
 import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_TTL_S } from './idempotency.ts';
 import { STREAM_ID } from './job-event-log.ts';
+import { webhookPaths } from './openapi.webhooks.ts';
 import { CANCELLABLE } from './routes/jobs.cancel.ts';
 
 /**
@@ -284,6 +285,7 @@ export function openApiDocument() {
           },
         }),
       },
+      ...webhookPaths({ op, errors }),
     },
   });
 }

@@ -21,6 +21,7 @@ import {
 } from './retry.ts';
 import { scheduleCalls } from './schedules.ts';
 import { FINAL_EVENTS, type JobEvent, readEvents } from './sse.ts';
+import { webhookCalls } from './webhooks.ts';
 
 export interface ClientOptions {
   /** Where the producer listens, e.g. `http://127.0.0.1:3000`. */
@@ -278,6 +279,9 @@ export function createClient(options: ClientOptions) {
 
     /** Schedules: list, get, put, delete, pause, resume, run. */
     schedules: scheduleCalls(json),
+
+    /** Webhooks: putWebhook, getWebhook, listWebhooks, deleteWebhook, rotateWebhookSecret, webhookDeliveries, replayWebhook; and rotateSigningSecret. */
+    ...webhookCalls(send),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { positiveInt } from './analytics-report.ts';
 import { outboundUrl } from './job-meta.ts';
 
 /*
@@ -89,3 +90,92 @@ export const deliveryAttempt = z
   })
   .meta({ id: 'WebhookDeliveryAttempt' });
 export type DeliveryAttempt = z.output<typeof deliveryAttempt>;
+
+/** A subscription as the API shows it: what the admin set, and what deliveries found; never its secrets. */
+export const subscriptionView = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(z.enum(webhookEventTypes)),
+    types: z.array(z.string()).nullable().meta({ description: 'null: every job type' }),
+    producers: z.array(z.string()).nullable().meta({ description: 'null: every producer' }),
+    description: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    status: z.enum(['enabled', 'disabled']),
+    disabled: z
+      .object({ at: z.iso.datetime(), reason: z.string() })
+      .nullable()
+      .meta({ description: 'Why deliveries stopped; a PUT of the subscription re-enables it' }),
+    failingSince: z.iso
+      .datetime()
+      .nullable()
+      .meta({ description: 'The first failed delivery since the last one that succeeded' }),
+  })
+  .meta({ id: 'WebhookSubscription' });
+export type SubscriptionView = z.output<typeof subscriptionView>;
+
+/** A new signing secret, shown this once; the one before keeps signing until `previousValidUntil`. */
+export const rotatedSecret = z
+  .object({
+    secret: z.string().meta({ description: 'whsec_…: shown this once' }),
+    previousValidUntil: z.iso
+      .datetime()
+      .nullable()
+      .meta({
+        description: 'Until when the previous secret still signs; null when there was none',
+      }),
+  })
+  .meta({ id: 'RotatedSecret' });
+export type RotatedSecret = z.output<typeof rotatedSecret>;
+
+/** What `PUT /v1/webhooks/{id}` answers when it creates: the view and the secret, shown this once. */
+export const createdSubscription = subscriptionView
+  .extend({ secret: z.string().meta({ description: 'whsec_…: shown this once' }) })
+  .meta({ id: 'WebhookSubscriptionCreated' });
+export type CreatedSubscription = z.output<typeof createdSubscription>;
+
+export const MAX_REPLAY = 1_000;
+
+/** `POST /v1/webhooks/{id}/replay`: deliver again the logged events of a time range. */
+export const replayRequest = z
+  .strictObject({
+    since: z.iso.datetime({ offset: true }).meta({ description: 'Events that finished from then' }),
+    until: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .meta({ description: 'Up to then (inclusive); now by default' }),
+    limit: z
+      .int()
+      .min(1)
+      .max(MAX_REPLAY)
+      .default(100)
+      .meta({ description: 'Logged events to read (not all may be wanted by the subscription)' }),
+    cursor: z
+      .string()
+      .regex(/^[0-9]{1,20}-[0-9]{1,20}$/, 'a cursor of an earlier replay')
+      .optional()
+      .meta({ description: 'The `cursor` of the previous page: go on after it' }),
+  })
+  .refine((r) => r.until === undefined || Date.parse(r.until) >= Date.parse(r.since), {
+    message: 'until must not be before since',
+    path: ['until'],
+  })
+  .meta({ id: 'WebhookReplayRequest' });
+export type ReplayRequest = z.input<typeof replayRequest>;
+
+export const replayAnswer = z
+  .object({
+    enqueued: z.int().meta({ description: 'Deliveries added' }),
+    cursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Where the next page starts; null when the range is done' }),
+  })
+  .meta({ id: 'WebhookReplay' });
+export type ReplayAnswer = z.output<typeof replayAnswer>;
+
+/** `GET /v1/webhooks/{id}/deliveries`: how many attempts to list, newest first. */
+export const deliveriesQuery = z.strictObject({
+  limit: positiveInt(100, 20, 'Most attempts to list'),
+});

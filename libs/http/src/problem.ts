@@ -22,6 +22,7 @@ export const problems = {
   'job-not-found': { status: 404, title: 'There is no such job' },
   'not-found': { status: 404, title: 'There is no such resource' },
   'schedule-not-found': { status: 404, title: 'There is no such schedule' },
+  'webhook-not-found': { status: 404, title: 'There is no such webhook subscription' },
   'method-not-allowed': { status: 405, title: 'This method is not allowed here' },
   conflict: { status: 409, title: 'The job is not in a state that allows this' },
   'schedule-source-conflict': {
@@ -31,6 +32,10 @@ export const problems = {
   'signing-secret-missing': {
     status: 409,
     title: 'The key has no signing secret yet (POST /v1/signing-secret)',
+  },
+  'webhook-disabled': {
+    status: 409,
+    title: 'The webhook subscription is disabled (a PUT of it re-enables it)',
   },
   'body-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
