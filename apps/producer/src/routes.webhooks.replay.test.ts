@@ -41,7 +41,14 @@ describe('webhook replay', () => {
 
   beforeAll(async () => {
     producer = await startProducer('webhooks-replay', {
-      apiKeys: [{ name: 'ops', key: ADMIN, scopes: ['read', 'admin'] }],
+      apiKeys: [
+        {
+          name: 'ops',
+          key: ADMIN,
+          scopes: ['read', 'admin'],
+          allowedTargets: ['https://hooks.example.com'],
+        },
+      ],
     });
     await admin().putWebhook('mail', body);
     await log('before', 'job.completed');

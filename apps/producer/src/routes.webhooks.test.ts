@@ -55,7 +55,12 @@ describe('webhooks API', () => {
   beforeAll(async () => {
     producer = await startProducer('webhooks-api', {
       apiKeys: [
-        { name: 'ops', key: ADMIN, scopes: ['read', 'admin'] },
+        {
+          name: 'ops',
+          key: ADMIN,
+          scopes: ['read', 'admin'],
+          allowedTargets: ['https://hooks.example.com'],
+        },
         { name: 'viewer', key: READER, scopes: ['read'] },
         { name: 'service', key: ENQUEUER, scopes: ['enqueue'] },
       ],
@@ -89,6 +94,18 @@ describe('webhooks API', () => {
     expect(replaced.body.createdAt).toBe(created.body.createdAt);
     expect(await secretsOf('mail')).toEqual([created.body.secret]);
     expect(JSON.stringify(await client(ADMIN).listWebhooks())).not.toContain('whsec_');
+  });
+
+  it('refuses a URL off the admin key’s allowed targets with 403, and stores nothing', async () => {
+    for (const url of ['https://hooks.example.com.evil.test/x', 'http://hooks.example.com/x']) {
+      const refused = await put('elsewhere', { ...body, url });
+      expect(refused.status, url).toBe(403);
+      expect(refused.body.type).toMatch(/target-not-allowed$/);
+    }
+    const missing = await request(`${producer.api}/v1/webhooks/elsewhere`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(missing.status).toBe(404);
   });
 
   it('rotates the secret: the new one shown once, the previous one signing for 24 h', async () => {
