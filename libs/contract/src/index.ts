@@ -6,6 +6,7 @@ export * from './catalog.ts';
 export * from './email.ts';
 export * from './headers.ts';
 export * from './image.ts';
+export * from './job-listing.ts';
 export * from './maintenance.ts';
 export * from './schedule.ts';
 export * from './time-zone.ts';
