@@ -3,11 +3,12 @@ import type { Queues } from '@errand/queues';
 import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badCases as enqueueCases } from '../test/app.bad-input.cases.ts';
+import { deadLetterCases } from '../test/app.bad-input.dead-letter.cases.ts';
 import { scheduleCases } from '../test/app.bad-input.schedules.cases.ts';
 import { startProducer } from '../test/app.testkit.ts';
 
 const KEY = 'battery-key-0123456789abcdef';
-const badCases = [...enqueueCases, ...scheduleCases];
+const badCases = [...enqueueCases, ...scheduleCases, ...deadLetterCases];
 
 /** Malformed, oversized and hostile requests: each gets its problem+json and enqueues nothing. */
 describe('enqueue API bad input', () => {

@@ -1,3 +1,4 @@
 export * from './client.ts';
+export type { JobFilter, JobListOptions } from './dead-letter.ts';
 export * from './errors.ts';
 export type { JobEvent } from './sse.ts';
