@@ -150,6 +150,13 @@ describe('the shipped Redis configuration', () => {
     expect(report.body.total.count).toBe(1);
     expect(report.body.top).toEqual({ plan: [{ value: 'pro', count: 1 }] });
     expect((await api('/v1/queues')).status).toBe(200);
+    // the dead letter: listings (a sorted set, a list), a bulk retry and discard, their audit
+    expect((await api('/v1/jobs/email?state=completed&limit=1')).body.jobs).toHaveLength(1);
+    expect((await api('/v1/jobs/email?state=waiting')).status).toBe(200);
+    const retry = { method: 'POST', json: { reasonPrefix: 'smtp' } };
+    expect((await api('/v1/jobs/email/retry', retry)).status).toBe(200);
+    const discard = await api('/v1/jobs/email?state=completed&limit=1', { method: 'DELETE' });
+    expect(discard.body.removed).toBe(1);
 
     // schedules: the file's fires, and the API's writes and controls
     await eventually(

@@ -4,12 +4,13 @@ import type { Queues } from '@errand/queues';
 import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badCases as enqueueCases } from '../test/app.bad-input.cases.ts';
+import { deadLetterCases } from '../test/app.bad-input.dead-letter.cases.ts';
 import { scheduleCases } from '../test/app.bad-input.schedules.cases.ts';
 import { webhookCases } from '../test/app.bad-input.webhooks.cases.ts';
 import { startProducer } from '../test/app.testkit.ts';
 
 const KEY = 'battery-key-0123456789abcdef';
-const badCases = [...enqueueCases, ...scheduleCases, ...webhookCases];
+const badCases = [...enqueueCases, ...scheduleCases, ...webhookCases, ...deadLetterCases];
 
 /** Malformed, oversized and hostile requests: each gets its problem+json and enqueues nothing. */
 describe('enqueue API bad input', () => {

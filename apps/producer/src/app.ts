@@ -10,9 +10,12 @@ import { getAnalyticsReport } from './routes/analytics.report.ts';
 import { createBatch } from './routes/jobs.batch.ts';
 import { cancelJob } from './routes/jobs.cancel.ts';
 import { createJob } from './routes/jobs.create.ts';
+import { discardJobs } from './routes/jobs.discard.ts';
 import { streamJobEvents } from './routes/jobs.events.ts';
 import { getJob } from './routes/jobs.get.ts';
+import { listJobs } from './routes/jobs.list.ts';
 import { retryJob } from './routes/jobs.retry.ts';
+import { retryJobs } from './routes/jobs.retry-many.ts';
 import { listQueues } from './routes/queues.list.ts';
 import { pauseSchedule, resumeSchedule, runSchedule } from './routes/schedules.control.ts';
 import { deleteSchedule } from './routes/schedules.delete.ts';
@@ -62,6 +65,11 @@ export const routes: Route[] = [
   ['get', '/v1/webhooks/:id/deliveries', 'admin', listWebhookDeliveries],
   ['post', '/v1/webhooks/:id/replay', 'admin', replayWebhook],
   ['post', '/v1/signing-secret', 'enqueue', rotateSigningSecret],
+  // The dead letter: jobs of a type by state, and failed ones retried or discarded in bulk.
+  // No route is `POST /v1/jobs/:type/:id`, so `/retry` (like `/batch`) is no job id's.
+  ['get', '/v1/jobs/:type', 'read', listJobs],
+  ['post', '/v1/jobs/:type/retry', 'admin', retryJobs],
+  ['delete', '/v1/jobs/:type', 'admin', discardJobs],
 ];
 
 /** Latency and status of every request, labelled by route pattern (not raw path). */

@@ -15,7 +15,7 @@ export async function readJob(queue: Queue, type: JobType, id: string) {
   return job ? jobView(type, job, state) : undefined;
 }
 
-function jobView(type: JobType, job: Job, state: string) {
+export function jobView(type: JobType, job: Job, state: string) {
   const schedule = scheduleIdOf(job.name);
   return {
     id: job.id,

@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject } from 'zod-openapi';
 import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_TTL_S } from './idempotency.ts';
 import { STREAM_ID } from './job-event-log.ts';
+import { deadLetterPaths } from './openapi.dead-letter.ts';
 import { webhookPaths } from './openapi.webhooks.ts';
 import { CANCELLABLE } from './routes/jobs.cancel.ts';
 
@@ -115,6 +116,7 @@ const scheduleRun = json(
 );
 const orList = (words: Iterable<string>) => [...words].join(', ').replace(/, ([^,]+)$/, ' or $1');
 const fromFile = 'A schedule of the schedules file answers 409: change the file instead.';
+const deadLetter = deadLetterPaths({ op, json, errors, typePath });
 
 export function openApiDocument() {
   return createDocument({
@@ -142,7 +144,9 @@ export function openApiDocument() {
             ...errors(400, 404, 409, 413, 415, 422),
           },
         }),
+        ...deadLetter.jobs,
       },
+      '/v1/jobs/{type}/retry': deadLetter.retry,
       '/v1/jobs/{type}/batch': {
         post: op('enqueueBatch', 'Enqueue 1 to 1,000 jobs, all or none', 'enqueue', {
           description: internalNote,

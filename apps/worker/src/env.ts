@@ -60,8 +60,10 @@ export const WorkerEnv = z.object({
    * restarts no worker, short enough that a stuck one is not left idle for minutes.
    */
   WORKER_LIVENESS_GRACE_MS: envVar.int(60_000, 1_000),
-  /** Failed jobs are kept this long for inspection and retry. */
+  /** Failed jobs are kept this long for inspection and retry, and at most this many per queue. */
   FAILED_RETENTION_HOURS: envVar.int(7 * 24, 1),
+  /** Sidekiq's dead set keeps 10,000 too: a flood of failures cannot fill Redis's memory. */
+  FAILED_RETENTION_COUNT: envVar.int(10_000, 1),
   /** Completed jobs are kept this long, and at most this many per queue. */
   COMPLETED_RETENTION_HOURS: envVar.int(24, 0),
   COMPLETED_RETENTION_COUNT: envVar.int(10_000, 0),
@@ -134,6 +136,7 @@ const runtimeSettings = (
   stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
   retention: {
     failedHours: env.FAILED_RETENTION_HOURS,
+    failedCount: env.FAILED_RETENTION_COUNT,
     completedHours: env.COMPLETED_RETENTION_HOURS,
     completedCount: env.COMPLETED_RETENTION_COUNT,
   },

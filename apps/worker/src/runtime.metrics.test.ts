@@ -52,7 +52,7 @@ it('records completed and failed jobs in BullMQ metrics', async () => {
     prefix: PREFIX,
     lockDurationMs: 10_000,
     stalledIntervalMs: 5_000,
-    retention: { failedHours: 1, completedHours: 1, completedCount: 100 },
+    retention: { failedHours: 1, failedCount: 100, completedHours: 1, completedCount: 100 },
     logger: createLogger('test', 'silent'),
     metrics,
   });

@@ -55,7 +55,7 @@ it('aborts an attempt over its timeout through the signal, and retries it', asyn
     prefix: 'timeout',
     lockDurationMs: 10_000,
     stalledIntervalMs: 5_000,
-    retention: { failedHours: 1, completedHours: 1, completedCount: 100 },
+    retention: { failedHours: 1, failedCount: 100, completedHours: 1, completedCount: 100 },
     logger: createLogger('test', 'silent'),
     metrics: new Metrics('test'),
   });
@@ -95,7 +95,7 @@ it('gives a limiter only to queues that may throttle or have a rate (it costs Re
     prefix: 'limiter',
     lockDurationMs: 10_000,
     stalledIntervalMs: 5_000,
-    retention: { failedHours: 1, completedHours: 1, completedCount: 100 },
+    retention: { failedHours: 1, failedCount: 100, completedHours: 1, completedCount: 100 },
     logger: createLogger('test', 'silent'),
     metrics: new Metrics('test'),
   });

@@ -33,7 +33,12 @@ export interface RuntimeOptions {
   prefix: string;
   lockDurationMs: number;
   stalledIntervalMs: number;
-  retention: { failedHours: number; completedHours: number; completedCount: number };
+  retention: {
+    failedHours: number;
+    failedCount: number;
+    completedHours: number;
+    completedCount: number;
+  };
   logger: Logger;
   metrics: Metrics;
   /** Told what each Worker does, for `/readyz` and `/healthz`; none in tests that need no probes. */
@@ -143,7 +148,7 @@ export function startWorkers(options: RuntimeOptions) {
           age: retention.completedHours * HOUR_S,
           count: retention.completedCount,
         },
-        removeOnFail: { age: retention.failedHours * HOUR_S },
+        removeOnFail: { age: retention.failedHours * HOUR_S, count: retention.failedCount },
         // Completed and failed jobs per minute, kept in Redis for Bull Board's throughput chart
         // (every worker of a queue must keep the same number). A day, not BullMQ's suggested two
         // weeks: Bull Board 9 draws the last 60 minutes but reads the whole list at every poll

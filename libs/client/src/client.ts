@@ -11,7 +11,9 @@ import type {
   ProblemDocument,
   QueueStatus,
 } from '@errand/contract';
+import { deadLetterCalls } from './dead-letter.ts';
 import { ErrandApiError } from './errors.ts';
+import { isoOf, queryString } from './query.ts';
 import {
   backoffMs,
   defaultRetryPolicy,
@@ -53,16 +55,6 @@ export interface AnalyticsQueryOptions extends CallOptions {
   /** Values per `top` property (default 10). */
   limit?: number;
 }
-
-const queryString = (params: Record<string, string | undefined>) => {
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(params))
-    if (value !== undefined) search.set(name, value);
-  const text = search.toString();
-  return text ? `?${text}` : '';
-};
-const isoOf = (time: Date | string | undefined) =>
-  time instanceof Date ? time.toISOString() : time;
 
 interface Call {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -282,6 +274,8 @@ export function createClient(options: ClientOptions) {
 
     /** Webhooks: putWebhook, getWebhook, listWebhooks, deleteWebhook, rotateWebhookSecret, webhookDeliveries, replayWebhook; and rotateSigningSecret. */
     ...webhookCalls(send),
+    /** The dead letter: `listJobs`, `retryJobs`, `discardJobs`. */
+    ...deadLetterCalls(json),
   };
 }
 

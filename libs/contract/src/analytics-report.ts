@@ -22,7 +22,7 @@ const time = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()])
   .meta({ description: 'ISO 8601 time with an offset (`2026-11-24T10:00:00Z`) or a UTC date' });
 
-/** A whole number in a query string; documented as the integer it stands for. */
+/** A whole number in a query string; documented as the integer it stands for (job listings too). */
 export const positiveInt = (max: number, fallback: number, description: string) =>
   z
     .string()

@@ -7,6 +7,7 @@ export * from './email.ts';
 export * from './headers.ts';
 export * from './http.ts';
 export * from './image.ts';
+export * from './job-listing.ts';
 export * from './job-meta.ts';
 export * from './maintenance.ts';
 export * from './schedule.ts';

@@ -119,12 +119,9 @@ export type SubscriptionView = z.output<typeof subscriptionView>;
 export const rotatedSecret = z
   .object({
     secret: z.string().meta({ description: 'whsec_…: shown this once' }),
-    previousValidUntil: z.iso
-      .datetime()
-      .nullable()
-      .meta({
-        description: 'Until when the previous secret still signs; null when there was none',
-      }),
+    previousValidUntil: z.iso.datetime().nullable().meta({
+      description: 'Until when the previous secret still signs; null when there was none',
+    }),
   })
   .meta({ id: 'RotatedSecret' });
 export type RotatedSecret = z.output<typeof rotatedSecret>;

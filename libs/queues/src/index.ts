@@ -1,4 +1,6 @@
+export * from './dead-letter.ts';
 export * from './job-ids.ts';
+export * from './job-listing.ts';
 export * from './key-layout.ts';
 export * from './queue-state.ts';
 export * from './queues.ts';
