@@ -22,7 +22,15 @@ describe('webhook replay', () => {
   const admin = () => createClient({ baseUrl: producer.api, apiKey: ADMIN, retries: 0 });
   /** Log the event of job `id`; stream ids are times in ms, so a pause sets events apart. */
   const log = async (id: string, type: WebhookEventType, jobType = 'email', by = 'service') => {
-    const job = { type: jobType, id, producer: by, timestamp: 1, attemptsMade: 0, finishedAt: 2 };
+    const job = {
+      type: jobType,
+      id,
+      producer: by,
+      timestamp: 1,
+      attemptsMade: 0,
+      starts: 1,
+      finishedAt: 2,
+    };
     const logged = jobEvent(
       job,
       type === 'job.completed' ? { type, result: { ok: true } } : { type, reason: 'boom' },

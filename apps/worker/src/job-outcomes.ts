@@ -48,6 +48,7 @@ export function makeJobOutcomes(deps: JobOutcomesDeps) {
         producer,
         timestamp: job.timestamp,
         attemptsMade: job.attemptsMade,
+        starts: (job.attemptsStarted ?? 0) - (job.stalledCounter ?? 0),
         finishedAt: Date.now(),
       },
       outcome,

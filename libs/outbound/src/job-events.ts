@@ -15,8 +15,15 @@ export interface FinishedJob {
   producer: string | null;
   /** When it was created (epoch ms): with its id, it tells one job from a later one of that id. */
   timestamp: number;
-  /** Failed attempts before this outcome: a job retried by hand that ends again is a new event. */
+  /** Failed attempts before this outcome, as the event tells them. */
   attemptsMade: number;
+  /**
+   * Starts of the job other than its restarts after a stall (BullMQ's `attemptsStarted -
+   * stalledCounter`): the same when a killed worker's job runs again, one more when a job is
+   * retried by hand (which may reset `attemptsMade`), so a retried job that ends the same way
+   * again is a new event.
+   */
+  starts: number;
   finishedAt: number;
 }
 
@@ -36,7 +43,7 @@ export function jobEvent(job: FinishedJob, outcome: JobOutcome): LoggedEvent {
     job.id,
     outcome.type,
     String(job.timestamp),
-    String(job.attemptsMade),
+    String(job.starts),
   );
   const event: WebhookEvent = {
     type: outcome.type,
