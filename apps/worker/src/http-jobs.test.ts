@@ -28,6 +28,8 @@ describe('http jobs and their callbacks', () => {
   let workers: AppProcess[] = [];
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let secret: string;
+  let inFlight = 0;
+  let most = 0;
   const auth = { authorization: `Bearer ${KEY}` };
 
   beforeAll(async () => {
@@ -39,6 +41,14 @@ describe('http jobs and their callbacks', () => {
         receiver.received.filter((r) => r.path === req.path).length === 0
       ) {
         return { status: 503, headers: { 'retry-after': '1' } };
+      }
+      if (req.path.startsWith('/slow')) {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        setTimeout(() => {
+          inFlight -= 1;
+        }, 300);
+        return { status: 200, delayMs: 300 };
       }
       if (req.path === '/elsewhere')
         return { status: 307, headers: { location: 'http://127.0.0.2/' } };
@@ -67,6 +77,8 @@ describe('http jobs and their callbacks', () => {
       WORKER_QUEUES: 'http,webhook',
       OUTBOUND_ALLOW_IPS: '127.0.0.1',
       WEBHOOK_RETRY_SCHEDULE_MS: '0,100,200,300',
+      // One request at a time to the receiver, over all workers; 20 job slots would allow more.
+      TARGET_LIMITS: JSON.stringify({ [receiver.url]: { concurrency: 1 } }),
     });
     const client = createRedis(redis.url, 'worker');
     secret = (await signingSecrets(client, prefix).rotate('svc')).secret;
@@ -163,6 +175,22 @@ describe('http jobs and their callbacks', () => {
     const job = await finished(sent.body.id);
     expect(job.state).toBe('failed');
     expect(job.failedReason).toMatch(/not one of the allowed targets/);
+  });
+
+  it('holds a target to its concurrency limit: jobs wait for a slot, none fails', async () => {
+    const sent = await Promise.all(
+      [1, 2, 3, 4].map((n) =>
+        enqueue({ data: { url: `${receiver.url}/slow/${n}`, method: 'GET' } }),
+      ),
+    );
+    const jobs = await Promise.all(sent.map((s) => finished(s.body.id)));
+    expect(jobs.map((job) => job.state)).toEqual([
+      'completed',
+      'completed',
+      'completed',
+      'completed',
+    ]);
+    expect(most).toBe(1);
   });
 
   it('refuses targets the key does not allow, and keys without a signing secret', async () => {

@@ -9,6 +9,9 @@ import { signatureHeaders } from '@errand/signing';
 import { retryAfterMs } from './backoff.ts';
 import { type JobContext, PermanentError, RetryAfterError, SnoozeError } from './processor.ts';
 
+/** How soon a job held back by a target's concurrency limit looks for a free slot again. */
+const CONCURRENCY_RECHECK_MS = 200;
+
 /** How the worker calls out, for http jobs and webhook deliveries alike. */
 export interface OutboundDeps {
   /** Per target origin, over all workers: a slow or rate-limited service cannot take every slot. */
@@ -59,7 +62,13 @@ export async function callOut(
     `${ctx.id}:${ctx.attempt}`,
   );
   if (!admission.admitted) {
-    throw new SnoozeError(`${origin} is at its ${admission.reason} limit`, admission.retryInMs);
+    // A rate limit says when its next slot opens; a concurrency slot frees when a request ends,
+    // which the limiter cannot foresee (it knows only when a lease would expire): look again soon.
+    const waitMs =
+      admission.reason === 'rate'
+        ? admission.retryInMs
+        : Math.min(admission.retryInMs, CONCURRENCY_RECHECK_MS * (0.5 + Math.random()));
+    throw new SnoozeError(`${origin} is at its ${admission.reason} limit`, Math.ceil(waitMs));
   }
   const body = request.body ?? '';
   try {

@@ -13,8 +13,13 @@ export interface ReceivedRequest {
   status: number;
 }
 
-/** What to answer a request: a status, and headers (Retry-After…), or no answer for `hangMs`. */
-export type Answer = { status: number; headers?: Record<string, string> } | { hangMs: number };
+/**
+ * What to answer a request: a status, and headers (Retry-After…), after `delayMs` if given; or
+ * no answer for `hangMs`, then a cut connection.
+ */
+export type Answer =
+  | { status: number; headers?: Record<string, string>; delayMs?: number }
+  | { hangMs: number };
 
 /**
  * A real HTTP server that takes webhook deliveries and http jobs' requests on loopback, for
@@ -47,8 +52,10 @@ export async function startWebhookReceiver(
         return;
       }
       received.push({ ...request, status: reply.status });
-      res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
-      res.end(`answered ${reply.status}`);
+      setTimeout(() => {
+        res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
+        res.end(`answered ${reply.status}`);
+      }, reply.delayMs ?? 0);
     });
   });
   server.keepAliveTimeout = 1_000;
