@@ -5,12 +5,19 @@ import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badCases as enqueueCases } from '../test/app.bad-input.cases.ts';
 import { deadLetterCases } from '../test/app.bad-input.dead-letter.cases.ts';
+import { outboundCases } from '../test/app.bad-input.outbound.cases.ts';
 import { scheduleCases } from '../test/app.bad-input.schedules.cases.ts';
 import { webhookCases } from '../test/app.bad-input.webhooks.cases.ts';
 import { startProducer } from '../test/app.testkit.ts';
 
 const KEY = 'battery-key-0123456789abcdef';
-const badCases = [...enqueueCases, ...scheduleCases, ...webhookCases, ...deadLetterCases];
+const badCases = [
+  ...enqueueCases,
+  ...scheduleCases,
+  ...webhookCases,
+  ...deadLetterCases,
+  ...outboundCases,
+];
 
 /** Malformed, oversized and hostile requests: each gets its problem+json and enqueues nothing. */
 describe('enqueue API bad input', () => {
@@ -21,7 +28,12 @@ describe('enqueue API bad input', () => {
     producer = await startProducer('badinput', {
       bodyLimitBytes: 64 * 1024,
       apiKeys: [
-        { name: 'battery', key: KEY, scopes: ['enqueue', 'read', 'admin'] },
+        {
+          name: 'battery',
+          key: KEY,
+          scopes: ['enqueue', 'read', 'admin'],
+          allowedTargets: ['https://api.example.com', 'https://hooks.example.com'],
+        },
         { name: 'reader', key: 'reader-key-0123456789abcdef', scopes: ['read'] },
       ],
     });

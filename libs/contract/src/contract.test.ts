@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { analyticsPayload } from './analytics.ts';
 import { envNameOf, isJobType, jobs, jobTypes } from './catalog.ts';
 import { emailPayload } from './email.ts';
+import { httpPayload, MAX_HTTP_BODY } from './http.ts';
 import { imagePayload } from './image.ts';
 
 /** Every issue as "path: message", one per line; '' when the value is valid. */
@@ -145,5 +146,15 @@ describe('job catalog', () => {
     const backoff = defaults.backoff as { type: string; delay: number };
     expect(['exponential', 'http', 'webhook']).toContain(backoff.type);
     if (type !== 'webhook') expect(backoff.delay).toBeGreaterThan(0);
+  });
+});
+
+describe('http payload', () => {
+  const ok = { url: 'https://api.example.com/x', method: 'POST' };
+  it('takes a body up to 256 KiB and refuses one byte more (the API’s own limit is 1 MiB)', () => {
+    expect(httpPayload.safeParse({ ...ok, body: 'x'.repeat(MAX_HTTP_BODY) }).success).toBe(true);
+    expect(httpPayload.safeParse({ ...ok, body: 'x'.repeat(MAX_HTTP_BODY + 1) }).success).toBe(
+      false,
+    );
   });
 });
