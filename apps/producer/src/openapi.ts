@@ -37,12 +37,15 @@ import { CANCELLABLE } from './routes/jobs.cancel.ts';
 /** `image-cleanup` → `ImageCleanupPayload`: each job type's payload is one named component. */
 const componentOf = (type: string) =>
   `${type.replace(/(^|-)([a-z])/g, (_, _dash, letter: string) => letter.toUpperCase())}Payload`;
+/** Types a key may enqueue: not those only Errand makes (webhook deliveries). */
+const enqueueable = jobTypes.filter((type) => jobs[type].enqueueScope !== 'none');
 const payload = z
-  .union(jobTypes.map((type) => jobs[type].schema.meta({ id: componentOf(type) })))
+  .union(enqueueable.map((type) => jobs[type].schema.meta({ id: componentOf(type) })))
   .meta({ description: 'The payload: it must match the job type of the path' });
 const envelope = enqueueEnvelope(payload).meta({ id: 'EnqueueRequest' });
 const internal = jobTypes.filter((type) => jobs[type].enqueueScope === 'admin');
-const internalNote = `The internal types (${internal.join(', ')}) need the \`admin\` scope.`;
+const madeByErrand = jobTypes.filter((type) => jobs[type].enqueueScope === 'none');
+const internalNote = `The internal types (${internal.join(', ')}) need the \`admin\` scope; no key may enqueue ${madeByErrand.join(', ')} (Errand makes those jobs: webhook deliveries).`;
 
 const type = z.enum(jobTypes).meta({ description: 'Job type' });
 const id = z
