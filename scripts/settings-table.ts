@@ -39,7 +39,9 @@ export function settingsTable(): string {
     const queue = worker[type];
     return [
       `\`${type}\``,
-      jobs[type].enqueueScope === 'admin' ? '`enqueue` + `admin`' : '`enqueue`',
+      { admin: '`enqueue` + `admin`', enqueue: '`enqueue`', none: 'none (Errand makes them)' }[
+        jobs[type].enqueueScope
+      ],
       cell(names.concurrency, queue.concurrency),
       cell(names.timeoutMs, queue.timeoutMs),
       `${cell(names.rateMax, queue.rateMax)}, ${cell(names.rateDurationMs, queue.rateDurationMs)}`,

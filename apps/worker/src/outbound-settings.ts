@@ -59,13 +59,13 @@ export const outboundSettings = z
     /** Private addresses (IPs or CIDRs) http jobs and deliveries may reach; none by default. */
     OUTBOUND_ALLOW_IPS: z.string().default('').transform(list),
     /** An http job's request timeout when the job names none. */
-    HTTP_TIMEOUT_MS: envVar.int(30_000, 100),
+    HTTP_REQUEST_TIMEOUT_MS: envVar.int(30_000, 100),
     /** Requests in flight to one origin, over every worker, unless TARGET_LIMITS says otherwise. */
     TARGET_CONCURRENCY: envVar.int(10, 1),
     /** Requests per second to one origin, over every worker; no limit when unset. */
     TARGET_RATE_PER_SECOND: z.coerce.number().positive().optional(),
     TARGET_LIMITS: targetLimits,
-    WEBHOOK_TIMEOUT_MS: envVar.int(15_000, 100),
+    WEBHOOK_REQUEST_TIMEOUT_MS: envVar.int(15_000, 100),
     /** The wait before each attempt of a delivery, in ms; Standard Webhooks' schedule by default. */
     WEBHOOK_RETRY_SCHEDULE_MS: schedule,
     WEBHOOK_DISABLE_AFTER_DAYS: envVar.int(5, 1),
@@ -73,13 +73,13 @@ export const outboundSettings = z
   })
   .transform((env) => ({
     allowIPAddressList: env.OUTBOUND_ALLOW_IPS,
-    httpTimeoutMs: env.HTTP_TIMEOUT_MS,
+    httpTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
     limits: (origin: string): LimitSpec => ({
       concurrency: env.TARGET_CONCURRENCY,
       ...(env.TARGET_RATE_PER_SECOND ? { ratePerSecond: env.TARGET_RATE_PER_SECOND } : {}),
       ...env.TARGET_LIMITS[origin],
     }),
-    webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    webhookTimeoutMs: env.WEBHOOK_REQUEST_TIMEOUT_MS,
     webhookScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS,
     disableAfterMs: env.WEBHOOK_DISABLE_AFTER_DAYS * 86_400_000,
     slowDownMs: env.WEBHOOK_SLOWDOWN_MS,
