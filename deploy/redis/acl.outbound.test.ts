@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type Answer,
+  type AppProcess,
+  eventually,
+  type ProducerProcess,
+  request,
+  startProducerProcess,
+  startTestRedis,
+  startWebhookReceiver,
+  type TestRedis,
+} from '@errand/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFleet, stopFleet } from '../../apps/worker/test/fleet.testkit.ts';
+
+/**
+ * The paths of Errand's outbound calls under the shipped ACL, as the `errand` user: signing
+ * secrets, subscriptions, http jobs, callbacks, deliveries that are retried, slowed (429),
+ * disabled (410) and replayed, the per-target limiter, the event and delivery logs. ACL LOG
+ * must hold no denial afterwards.
+ */
+const PREFIX = 'errand';
+const secret = () => randomBytes(24).toString('base64url');
+const deployed = { prefix: PREFIX, password: secret(), adminPassword: secret() };
+const KEY = 'acl-outbound-key-0123456789';
+
+describe('the shipped Redis configuration, for http jobs and webhooks', () => {
+  let redis: TestRedis;
+  let admin: Redis;
+  let producer: ProducerProcess;
+  let workers: AppProcess[] = [];
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  const seen = (path: string) => receiver.received.filter((r) => r.path === path);
+
+  beforeAll(async () => {
+    redis = await startTestRedis({ deployed });
+    admin = new Redis(redis.adminUrl ?? '');
+    receiver = await startWebhookReceiver((req): Answer => {
+      if (req.path === '/gone') return { status: 410 };
+      if (req.path === '/busy' && seen('/busy').length === 0) {
+        return { status: 429, headers: { 'retry-after': '1' } };
+      }
+      return { status: 200 };
+    });
+    const env = { REDIS_URL: redis.url, QUEUE_PREFIX: PREFIX };
+    producer = await startProducerProcess({
+      ...env,
+      API_KEYS: JSON.stringify([
+        {
+          name: 'svc',
+          key: KEY,
+          scopes: ['enqueue', 'read', 'admin'],
+          allowedTargets: [receiver.url],
+        },
+      ]),
+    });
+    workers = await startFleet(1, {
+      ...env,
+      WORKER_QUEUES: 'http,webhook',
+      OUTBOUND_ALLOW_IPS: '127.0.0.1',
+      WEBHOOK_RETRY_SCHEDULE_MS: '0,200,200',
+      TARGET_RATE_PER_SECOND: '50',
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await stopFleet(workers);
+    await producer?.stop();
+    admin?.disconnect();
+    await receiver?.close();
+    await redis?.stop();
+  });
+
+  const api = (path: string, init: Parameters<typeof request>[1] = {}) =>
+    request(`${producer.api}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${KEY}`, ...init.headers },
+    });
+
+  it('runs them as the errand user without one denial in ACL LOG', async () => {
+    expect((await api('/v1/signing-secret', { method: 'POST' })).status).toBe(201);
+    for (const [id, path] of [
+      ['busy', '/busy'],
+      ['gone', '/gone'],
+    ]) {
+      const put = await api(`/v1/webhooks/${id}`, {
+        method: 'PUT',
+        json: { url: `${receiver.url}${path}`, events: ['job.completed', 'job.failed'] },
+      });
+      expect(put.status).toBe(201);
+    }
+    expect((await api('/v1/webhooks/busy/rotate-secret', { method: 'POST' })).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 2_200)); // the workers' subscription cache
+    const job = await api('/v1/jobs/http', {
+      method: 'POST',
+      json: {
+        data: { url: `${receiver.url}/call`, method: 'POST', body: 'hi' },
+        callbackUrl: `${receiver.url}/callback`,
+      },
+    });
+    expect(job.status).toBe(202);
+    await eventually(() => (seen('/busy').some((r) => r.status === 200) ? true : undefined), {
+      timeoutMs: 15_000,
+    });
+    await eventually(() => (seen('/callback').length > 0 ? true : undefined));
+    await eventually(async () => {
+      const { body } = await api('/v1/webhooks/gone');
+      return body.status === 'disabled' ? true : undefined;
+    });
+    expect((await api('/v1/webhooks/busy/deliveries')).body.deliveries.length).toBeGreaterThan(1);
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const replay = await api('/v1/webhooks/busy/replay', { method: 'POST', json: { since } });
+    expect(replay.body.enqueued).toBe(1);
+    await eventually(() =>
+      seen('/busy').filter((r) => r.status === 200).length >= 2 ? true : undefined,
+    );
+    expect((await api('/v1/webhooks/gone', { method: 'DELETE' })).status).toBe(204);
+    expect(await admin.call('ACL', 'LOG')).toEqual([]);
+  });
+});
