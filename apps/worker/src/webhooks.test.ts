@@ -2,7 +2,6 @@ import { signingSecrets } from '@errand/outbound';
 import { createRedis } from '@errand/redis';
 import {
   type Answer,
-  type AppProcess,
   eventually,
   type ProducerProcess,
   type ReceivedRequest,
@@ -14,7 +13,7 @@ import {
   verifiedBody,
 } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFleet, stopFleet } from '../test/fleet.testkit.ts';
+import { type FleetWorker, startFleet, stopFleet } from '../test/fleet.testkit.ts';
 
 /** How long a worker may go on with the subscriptions it read last (`subscriptionCache`). */
 const CACHE_MS = 2_000;
@@ -28,7 +27,7 @@ describe('completion webhooks', () => {
   const ADMIN = 'ops-key-0123456789abcdef';
   let redis: TestRedis;
   let producer: ProducerProcess;
-  let workers: AppProcess[] = [];
+  let workers: FleetWorker[] = [];
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   const secrets: Record<string, string> = {};
   const auth = { authorization: `Bearer ${ADMIN}` };
@@ -38,6 +37,7 @@ describe('completion webhooks', () => {
     redis = await startTestRedis();
     receiver = await startWebhookReceiver((req): Answer => {
       if (req.path === '/gone') return { status: 410 };
+      if (req.path === '/broken') return { status: 500 };
       if (req.path.startsWith('/status/')) return { status: Number(req.path.slice(8)) };
       if (req.path === '/flaky' && at('/flaky').length === 0) return { status: 500 };
       return { status: 204 };
@@ -155,6 +155,36 @@ describe('completion webhooks', () => {
     await eventOf('/all', 'analytics', sent.body.id, secrets.all as string);
     await new Promise((resolve) => setTimeout(resolve, CACHE_MS + 500));
     expect(at('/gone')).toHaveLength(before);
+  });
+
+  it('disables a subscription whose deliveries have failed for WEBHOOK_DISABLE_AFTER_DAYS', async () => {
+    const made = await request(`${producer.api}/v1/webhooks/broken`, {
+      method: 'PUT',
+      headers: auth,
+      json: { url: `${receiver.url}/broken`, events: ['job.completed'], types: ['analytics'] },
+    });
+    expect(made.status).toBe(201);
+    // Its deliveries have failed since six days ago (the default limit is five).
+    const client = createRedis(redis.url, 'worker');
+    const sixDaysAgo = Date.now() - 6 * 86_400_000;
+    await client.hset(
+      `${prefix}:webhooks:state`,
+      'broken',
+      JSON.stringify({ failingSince: sixDaysAgo }),
+    );
+    client.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, CACHE_MS + 200));
+    await enqueue('analytics', analytics('e3'));
+    const disabled = await eventually(async () => {
+      const { body } = await request(`${producer.api}/v1/webhooks/broken`, { headers: auth });
+      return body.status === 'disabled' ? body : undefined;
+    });
+    expect(disabled.disabled.reason).toMatch(/failed for 6\.0 days/);
+    expect(disabled.failingSince).toBe(new Date(sixDaysAgo).toISOString());
+    const metrics = await (await fetch(`${workers[0]?.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /errand_webhook_subscriptions_disabled_total\{reason="failing",app="worker"\} 1/,
+    );
   });
 
   it('sends job.failed for a permanent failure and job.dead when attempts run out', async () => {
