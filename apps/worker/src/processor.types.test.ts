@@ -16,6 +16,8 @@ const missingOne: Processors = {
   email: unused,
   image: unused,
   analytics: unused,
+  http: unused,
+  webhook: unused,
   digest: unused,
   'image-cleanup': unused,
 };
