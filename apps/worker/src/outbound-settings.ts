@@ -5,7 +5,8 @@ import { WEBHOOK_SCHEDULE_MS } from './backoff.ts';
 
 /*
  * How the worker calls out (http jobs, webhook deliveries): the settings of `OutboundDeps`,
- * the delivery processor and the retry schedule. Read from the same environment as env.ts.
+ * the delivery processor and the retry schedule. Read from the same environment as env.ts,
+ * so no name here may be a queue's setting (`WEBHOOK_TIMEOUT_MS`…): both would read it.
  */
 
 const list = (text: string) =>
@@ -59,13 +60,14 @@ export const outboundSettings = z
     /** Private addresses (IPs or CIDRs) http jobs and deliveries may reach; none by default. */
     OUTBOUND_ALLOW_IPS: z.string().default('').transform(list),
     /** An http job's request timeout when the job names none. */
-    HTTP_TIMEOUT_MS: envVar.int(30_000, 100),
+    HTTP_REQUEST_TIMEOUT_MS: envVar.int(30_000, 100),
     /** Requests in flight to one origin, over every worker, unless TARGET_LIMITS says otherwise. */
     TARGET_CONCURRENCY: envVar.int(10, 1),
     /** Requests per second to one origin, over every worker; no limit when unset. */
     TARGET_RATE_PER_SECOND: z.coerce.number().positive().optional(),
     TARGET_LIMITS: targetLimits,
-    WEBHOOK_TIMEOUT_MS: envVar.int(15_000, 100),
+    /** One delivery request; the attempt as a whole is bounded by WEBHOOK_TIMEOUT_MS (the queue's). */
+    WEBHOOK_REQUEST_TIMEOUT_MS: envVar.int(15_000, 100),
     /** The wait before each attempt of a delivery, in ms; Standard Webhooks' schedule by default. */
     WEBHOOK_RETRY_SCHEDULE_MS: schedule,
     WEBHOOK_DISABLE_AFTER_DAYS: envVar.int(5, 1),
@@ -73,13 +75,13 @@ export const outboundSettings = z
   })
   .transform((env) => ({
     allowIPAddressList: env.OUTBOUND_ALLOW_IPS,
-    httpTimeoutMs: env.HTTP_TIMEOUT_MS,
+    httpTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
     limits: (origin: string): LimitSpec => ({
       concurrency: env.TARGET_CONCURRENCY,
       ...(env.TARGET_RATE_PER_SECOND ? { ratePerSecond: env.TARGET_RATE_PER_SECOND } : {}),
       ...env.TARGET_LIMITS[origin],
     }),
-    webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    webhookTimeoutMs: env.WEBHOOK_REQUEST_TIMEOUT_MS,
     webhookScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS,
     disableAfterMs: env.WEBHOOK_DISABLE_AFTER_DAYS * 86_400_000,
     slowDownMs: env.WEBHOOK_SLOWDOWN_MS,
