@@ -1,10 +1,17 @@
-import { type Answer, type ReceivedRequest, startWebhookReceiver } from '@errand/testing';
+import { type Answer, startWebhookReceiver, verifiedBody } from '@errand/testing';
 
-/** What the flaky receivers answered, by kind, over the whole run. */
+/** What the receivers answered, by kind, over the whole run. */
 export type AnswerKind = 'ok' | '500' | '503' | '429' | 'hang' | '410';
 
 /** How long a hang lasts: longer than the run's WEBHOOK_REQUEST_TIMEOUT_MS, so the worker gives up first. */
 export const HANG_MS = 1_500;
+
+/**
+ * A 429 holds back every delivery of the subscription for its Retry-After (1 s), so a receiver
+ * answers at most one per this long: one in twenty requests would keep a busy subscription
+ * held all the time (the full run's first try drained 34 deliveries a second).
+ */
+const ONE_429_PER_MS = 5_000;
 
 /**
  * The first two attempts of each message draw an answer (about half fail: 500, 503, a 429
@@ -12,50 +19,84 @@ export const HANG_MS = 1_500;
  * every message is delivered within the run's short retry schedule and a lost one means a
  * lost delivery, not a receiver that never said yes.
  */
-function flakyAnswer(attempt: number): { kind: AnswerKind; answer: Answer } {
+function flakyAnswer(attempt: number, may429: boolean): { kind: AnswerKind; answer: Answer } {
   if (attempt >= 3) return { kind: 'ok', answer: { status: 200 } };
   const draw = Math.random();
   if (draw < 0.2) return { kind: '500', answer: { status: 500 } };
-  if (draw < 0.3) return { kind: '503', answer: { status: 503 } };
+  if (draw < 0.35 && !may429) return { kind: '503', answer: { status: 503 } };
   if (draw < 0.35) return { kind: '429', answer: { status: 429, headers: { 'retry-after': '1' } } };
   if (draw < 0.45) return { kind: 'hang', answer: { hangMs: HANG_MS } };
   return { kind: 'ok', answer: { status: 200 } };
 }
 
-export type Receiver = Awaited<ReturnType<typeof startWebhookReceiver>>;
+type Event = { type: string; data: { jobId: string } };
 
-/**
- * A receiver of webhook deliveries on a loopback port (an origin) of its own, as each
- * subscriber is a service of its own: `flaky` answers as `flakyAnswer` says, counting each
- * message's attempts by its `webhook-id`; `gone` answers 200 to its first `goneAfter`
- * requests, then 410 Gone to every one (the endpoint was removed).
- */
-export async function startReceiver(
-  kind: 'flaky' | 'gone',
-  answers: Record<AnswerKind, number>,
-  goneAfter = 20,
-): Promise<Receiver> {
-  const attempts = new Map<string, number>();
-  return startWebhookReceiver((request, index) => {
-    if (kind === 'gone') {
-      const kindOf: AnswerKind = index < goneAfter ? 'ok' : '410';
-      answers[kindOf]++;
-      return { status: kindOf === 'ok' ? 200 : 410 };
-    }
-    const id = String(request.headers['webhook-id']);
-    const attempt = (attempts.get(id) ?? 0) + 1;
-    attempts.set(id, attempt);
-    const { kind: drawn, answer } = flakyAnswer(attempt);
-    answers[drawn]++;
-    return answer;
-  });
+/** One request as the receiver took it: its answer, and its body if the signature held. */
+export interface Taken {
+  at: number;
+  webhookId: string;
+  /** The status answered; 0 for a hang. */
+  status: number;
+  /** The body as `standardwebhooks` verified it; undefined when it refused the signature. */
+  event: Event | undefined;
 }
 
-/** The 2xx answers a receiver gave, i.e. the deliveries it took. */
-export const delivered = (receiver: Receiver): ReceivedRequest[] =>
-  receiver.received.filter((r) => r.status >= 200 && r.status < 300);
-
-export const webhookIdOf = (request: ReceivedRequest) => String(request.headers['webhook-id']);
+/**
+ * A receiver on a loopback port (an origin) of its own, as each subscriber is a service of its
+ * own. It checks each request's signature as it arrives, with the spec's own library, against
+ * `secret` (set once the subscription or key has one): `standardwebhooks` refuses a
+ * timestamp more than five minutes off, so a check after a long run would refuse the first
+ * requests. `flaky` answers as `flakyAnswer` says, counting each message's attempts by its
+ * `webhook-id`; `gone` answers 200 to its first `goneAfter` requests, then 410 Gone (the
+ * endpoint was removed); `service` (the http jobs' target) answers the status a
+ * `/status/<code>` path names, else 200.
+ */
+export async function startReceiver(
+  kind: 'flaky' | 'gone' | 'service',
+  answers: Record<AnswerKind, number>,
+  goneAfter = 20,
+) {
+  const attempts = new Map<string, number>();
+  const taken: Taken[] = [];
+  let last429 = 0;
+  const choose = (path: string, webhookId: string, index: number): [AnswerKind, Answer] => {
+    if (kind === 'service') {
+      const status = path.startsWith('/status/') ? Number(path.slice(8)) : 200;
+      return [status === 200 ? 'ok' : '503', { status }];
+    }
+    if (kind === 'gone')
+      return index < goneAfter ? ['ok', { status: 200 }] : ['410', { status: 410 }];
+    const attempt = (attempts.get(webhookId) ?? 0) + 1;
+    attempts.set(webhookId, attempt);
+    const { kind: drawn, answer } = flakyAnswer(attempt, Date.now() - last429 >= ONE_429_PER_MS);
+    if (drawn === '429') last429 = Date.now();
+    return [drawn, answer];
+  };
+  const self = {
+    secret: '',
+    taken,
+    ...(await startWebhookReceiver((request, index) => {
+      const webhookId = String(request.headers['webhook-id']);
+      const [drawn, answer] = choose(request.path, webhookId, index);
+      if (kind !== 'service') answers[drawn]++;
+      let event: Event | undefined;
+      try {
+        event = verifiedBody(request, self.secret) as Event;
+      } catch {
+        event = undefined;
+      }
+      taken.push({
+        at: request.at,
+        webhookId,
+        status: 'status' in answer ? answer.status : 0,
+        event,
+      });
+      return answer;
+    })),
+  };
+  return self;
+}
+export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 /** One target a finished job's event should reach: a subscription or the job's callbackUrl. */
 export interface Wanted {
@@ -64,29 +105,11 @@ export interface Wanted {
   type: 'job.completed' | 'job.failed' | 'job.dead';
 }
 
-type Verify = (request: ReceivedRequest, secret: string) => unknown;
-type Event = { type: string; data: { jobId: string } };
+const delivered = (receiver: Receiver) =>
+  receiver.taken.filter((t) => t.status >= 200 && t.status < 300);
 
-/**
- * Every request a receiver took, its signature checked with `secret` by the spec's own
- * library (`verify`: every attempt, not only the 2xx ones): how many it refused, and the
- * verified 2xx deliveries with their events.
- */
-export function checkSignatures(receiver: Receiver, secret: string, verify: Verify) {
-  let invalid = 0;
-  const deliveries: { request: ReceivedRequest; event: Event }[] = [];
-  for (const request of receiver.received) {
-    let event: Event;
-    try {
-      event = verify(request, secret) as Event;
-    } catch {
-      invalid++;
-      continue;
-    }
-    if (request.status >= 200 && request.status < 300) deliveries.push({ request, event });
-  }
-  return { invalid, checked: receiver.received.length, deliveries };
-}
+/** Requests whose signature `standardwebhooks` refused (every attempt, not only the 2xx ones). */
+export const invalidOf = (receiver: Receiver) => receiver.taken.filter((t) => !t.event).length;
 
 /** What the judged receivers took, against what was wanted. */
 export interface DeliveryOutcome {
@@ -96,36 +119,31 @@ export interface DeliveryOutcome {
   distinct: number;
   /** Wanted events that no verified 2xx delivery brought. */
   lost: Wanted[];
-  invalid: number;
-  checked: number;
   /** Verified deliveries nobody wanted: an event of the wrong type, job or target. */
   unwanted: string[];
 }
 
 /** Match the verified deliveries of each target to what was wanted, by job id and event type. */
 export function judgeDeliveries(
-  targets: Record<string, { receiver: Receiver; secret: string }>,
+  targets: Record<string, Receiver>,
   wanted: Wanted[],
-  verify: Verify,
 ): DeliveryOutcome {
-  const outcome = { invalid: 0, checked: 0, deliveries: 0 };
+  let deliveries = 0;
   const distinct = new Set<string>();
   const got = new Set<string>();
-  for (const [target, { receiver, secret }] of Object.entries(targets)) {
-    const checked = checkSignatures(receiver, secret, verify);
-    outcome.invalid += checked.invalid;
-    outcome.checked += checked.checked;
-    outcome.deliveries += checked.deliveries.length;
-    for (const { request, event } of checked.deliveries) {
-      distinct.add(`${target} ${webhookIdOf(request)}`);
+  for (const [target, receiver] of Object.entries(targets)) {
+    for (const { webhookId, event } of delivered(receiver)) {
+      if (!event) continue;
+      deliveries++;
+      distinct.add(`${target} ${webhookId}`);
       got.add(`${target} ${event.data.jobId} ${event.type}`);
     }
   }
   const keyOf = (w: Wanted) => `${w.target} ${w.jobId} ${w.type}`;
   const wantedKeys = new Set(wanted.map(keyOf));
   return {
-    ...outcome,
     wanted: wanted.length,
+    deliveries,
     distinct: distinct.size,
     lost: wanted.filter((w) => !got.has(keyOf(w))),
     unwanted: [...got].filter((key) => !wantedKeys.has(key)),

@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
 import { queuePrefix } from '@errand/queues';
-import { request, startWebhookReceiver, verifiedBody } from '@errand/testing';
+import { request } from '@errand/testing';
 import { type Job, Queue } from 'bullmq';
 import { KEEP_COMPLETED, Platform } from '../platform.ts';
 import { checks, type Scenario, sleep } from '../scenario.ts';
 import {
   type AnswerKind,
-  checkSignatures,
+  invalidOf,
   judgeDeliveries,
   type Receiver,
   startReceiver,
@@ -57,9 +57,7 @@ export const webhooks: Scenario = {
       AnswerKind,
       number
     >;
-    const service = await startWebhookReceiver(({ path }) =>
-      path.startsWith('/status/') ? { status: Number(path.slice(8)) } : { status: 200 },
-    );
+    const service = await startReceiver('service', answers);
     const hooks: Record<'a' | 'b' | 'cb' | 'gone', Receiver> = {
       a: await startReceiver('flaky', answers),
       b: await startReceiver('flaky', answers),
@@ -101,25 +99,20 @@ export const webhooks: Scenario = {
           ...init,
           headers: { authorization: `Bearer ${key}` },
         });
-      const keySecret = (await call('/v1/signing-secret', KEY, { method: 'POST' })).body.secret;
-      const subscribe = async (id: string, url: string, events: Wanted['type'][]) => {
-        const made = await call(`/v1/webhooks/${id}`, ADMIN, {
+      service.secret = (await call('/v1/signing-secret', KEY, { method: 'POST' })).body.secret;
+      hooks.cb.secret = service.secret;
+      const subscribe = async (id: 'a' | 'b' | 'gone', events: Wanted['type'][]) => {
+        const receiver = hooks[id];
+        const made = await call(`/v1/webhooks/r10-${id}`, ADMIN, {
           method: 'PUT',
-          json: { url, events, types: ['http'] },
+          json: { url: `${receiver.url}/${id}`, events, types: ['http'] },
         });
         if (made.status !== 201) throw new Error(`PUT webhook ${id}: ${JSON.stringify(made)}`);
-        return made.body.secret as string;
+        receiver.secret = made.body.secret;
       };
-      const secrets = {
-        a: await subscribe('r10-a', `${hooks.a.url}/a`, ['job.completed']),
-        b: await subscribe('r10-b', `${hooks.b.url}/b`, [
-          'job.completed',
-          'job.failed',
-          'job.dead',
-        ]),
-        gone: await subscribe('r10-gone', `${hooks.gone.url}/gone`, ['job.completed']),
-        cb: keySecret as string,
-      };
+      await subscribe('a', ['job.completed']);
+      await subscribe('b', ['job.completed', 'job.failed', 'job.dead']);
+      await subscribe('gone', ['job.completed']);
       // The workers read the subscriptions every 2 s: the first job's outcome must see them.
       await sleep(2_500);
 
@@ -178,24 +171,13 @@ export const webhooks: Scenario = {
         wanted.push({ target: 'b', jobId: id, type: outcome });
         if (n % 3 === 0) wanted.push({ target: 'cb', jobId: id, type: outcome });
       }
-      const verify = (r: Parameters<typeof verifiedBody>[0], secret: string) =>
-        verifiedBody(r, secret);
-      const judged = judgeDeliveries(
-        {
-          a: { receiver: hooks.a, secret: secrets.a },
-          b: { receiver: hooks.b, secret: secrets.b },
-          cb: { receiver: hooks.cb, secret: secrets.cb },
-        },
-        wanted,
-        verify,
-      );
-      const gone = checkSignatures(hooks.gone, secrets.gone, verify);
-      const calls = checkSignatures(service, keySecret, verify);
-      const invalid = judged.invalid + gone.invalid + calls.invalid;
-      const firstGone = hooks.gone.received.find((r) => r.status === 410)?.at;
-      const lateToGone = hooks.gone.received.filter(
-        (r) => firstGone !== undefined && r.at > firstGone + GONE_GRACE_MS,
-      ).length;
+      const judged = judgeDeliveries({ a: hooks.a, b: hooks.b, cb: hooks.cb }, wanted);
+      const receivers = [service, ...Object.values(hooks)];
+      const invalid = receivers.reduce((sum, r) => sum + invalidOf(r), 0);
+      const requests = receivers.reduce((sum, r) => sum + r.taken.length, 0);
+      const firstGone = hooks.gone.taken.find((t) => t.status === 410)?.at ?? Number.NaN;
+      const afterGone = hooks.gone.taken.filter((t) => t.at > firstGone);
+      const lateToGone = afterGone.filter((t) => t.at > firstGone + GONE_GRACE_MS).length;
       const goneView = await call('/v1/webhooks/r10-gone', ADMIN);
       const unfinished = [...states.values()].filter((s) => s !== 'completed' && s !== 'failed');
       const wrongOutcome = [...acked.keys()].filter((n) => {
@@ -214,7 +196,7 @@ export const webhooks: Scenario = {
       );
       check(invalid === 0, `${invalid} requests with a signature standardwebhooks refused`);
       check(judged.unwanted.length === 0, `unwanted deliveries: ${judged.unwanted.slice(0, 5)}`);
-      check(firstGone !== undefined, 'the gone receiver never answered 410');
+      check(!Number.isNaN(firstGone), 'the gone receiver never answered 410');
       check(
         goneView.body?.status === 'disabled',
         `the 410 subscription is ${goneView.body?.status}`,
@@ -226,14 +208,14 @@ export const webhooks: Scenario = {
         pass: failures.length === 0,
         failures,
         figures:
-          `${acked.size} http jobs (${service.received.length} calls, signed), ${events} events wanted; ` +
+          `${acked.size} http jobs (${service.taken.length} calls, signed), ${events} events wanted; ` +
           `${judged.deliveries} deliveries, ${judged.distinct} distinct webhook-ids, duplicates ` +
           `${judged.deliveries - judged.distinct}; lost ${judged.lost.length}; invalid signatures ` +
-          `${invalid} of ${judged.checked + gone.checked + calls.checked} requests; unwanted ` +
+          `${invalid} of ${requests} requests; unwanted ` +
           `${judged.unwanted.length}; answers 500 ×${answers['500']}, 503 ×${answers['503']}, ` +
           `429 ×${answers['429']}, hangs ×${answers.hang}, 410 ×${answers['410']}; gone ` +
           `subscription ${goneView.body?.status}, requests after its 410 ` +
-          `${hooks.gone.received.filter((r) => firstGone !== undefined && r.at > firstGone).length} ` +
+          `${afterGone.length} ` +
           `(within ${GONE_GRACE_MS} ms: allowed); ${kills} kills holding ${held} jobs; drained ` +
           `${(drainMs / 1000).toFixed(1)} s after the last acknowledgement`,
       };
