@@ -21,8 +21,10 @@ import { cluster } from './cases/cluster.ts';
 import { email } from './cases/email.ts';
 import { enqueueLatency } from './cases/enqueue-latency.ts';
 import { httpEnqueue } from './cases/http-enqueue.ts';
+import { httpJobs } from './cases/http-jobs.ts';
 import { image } from './cases/image.ts';
 import { metricsCost } from './cases/metrics-cost.ts';
+import { webhookFanout } from './cases/webhook-fanout.ts';
 import { workerRuntime } from './cases/worker-runtime.ts';
 import { killAll, ROOT } from './processes.ts';
 import { printTable } from './report.ts';
@@ -39,6 +41,8 @@ const cases: BenchCase[] = [
   aofFsync,
   metricsCost,
   cluster,
+  httpJobs,
+  webhookFanout,
 ];
 
 const { quick, chosen } = chooseCases(cases, (c) => c.name, 'case');

@@ -23,7 +23,9 @@ describe('chooseCases', () => {
       encoding: 'utf8',
     });
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/^unknown scenario\(s\) R99; the scenarios are R1, R2, R3, .*R9\n$/);
+    expect(run.stderr).toMatch(
+      /^unknown scenario\(s\) R99; the scenarios are R1, R2, R3, .*R9, R10\n$/,
+    );
   });
 });
 

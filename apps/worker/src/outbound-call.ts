@@ -9,9 +9,6 @@ import { signatureHeaders } from '@errand/signing';
 import { retryAfterMs } from './backoff.ts';
 import { type JobContext, PermanentError, RetryAfterError, SnoozeError } from './processor.ts';
 
-/** How soon a job held back by a target's concurrency limit looks for a free slot again. */
-const CONCURRENCY_RECHECK_MS = 200;
-
 /** How the worker calls out, for http jobs and webhook deliveries alike. */
 export interface OutboundDeps {
   /** Per target origin, over all workers: a slow or rate-limited service cannot take every slot. */
@@ -38,9 +35,23 @@ export interface OutboundRequest {
 }
 
 /**
+ * How long a refused job waits before it asks again, at most `CONCURRENCY_RECHECK_MS` (±50%)
+ * for a concurrency refusal: its `retryInMs` is when the earliest lease would run out if its
+ * holder died (the lease length, minutes), but a holder that finishes frees its slot at once,
+ * so waiting that long would park every job refused at a busy moment for minutes. A rate
+ * refusal's `retryInMs` is exact: the moment a slot of the window opens.
+ */
+export const CONCURRENCY_RECHECK_MS = 1_000;
+export function snoozeMs(refusal: { retryInMs: number; reason: 'concurrency' | 'rate' }) {
+  if (refusal.reason === 'rate') return refusal.retryInMs;
+  const recheck = Math.round(CONCURRENCY_RECHECK_MS * (0.5 + Math.random()));
+  return Math.min(refusal.retryInMs, recheck);
+}
+
+/**
  * One signed request to a service, within its origin's limits:
  * 1. take a slot of the target origin's limiter, or snooze the job (attempt not spent) until
- *    one is free;
+ *    one may be free (`snoozeMs`);
  * 2. sign it as Standard Webhooks v1 says (`webhook-id`, `webhook-timestamp`,
  *    `webhook-signature`), with every valid secret;
  * 3. send it through the SSRF-guarded client; a refusal (private address, a redirect to a
@@ -62,13 +73,7 @@ export async function callOut(
     `${ctx.id}:${ctx.attempt}`,
   );
   if (!admission.admitted) {
-    // A rate limit says when its next slot opens; a concurrency slot frees when a request ends,
-    // which the limiter cannot foresee (it knows only when a lease would expire): look again soon.
-    const waitMs =
-      admission.reason === 'rate'
-        ? admission.retryInMs
-        : Math.min(admission.retryInMs, CONCURRENCY_RECHECK_MS * (0.5 + Math.random()));
-    throw new SnoozeError(`${origin} is at its ${admission.reason} limit`, Math.ceil(waitMs));
+    throw new SnoozeError(`${origin} is at its ${admission.reason} limit`, snoozeMs(admission));
   }
   const body = request.body ?? '';
   try {

@@ -1,7 +1,7 @@
 import { jobTypes } from '@errand/contract';
 import { describe, expect, it } from 'vitest';
 import { settingNames } from '../../../scripts/settings-table.ts';
-import { WorkerEnv } from './env.ts';
+import { loadEnv, WorkerEnv } from './env.ts';
 import { outboundSettings } from './outbound-settings.ts';
 
 const parse = (env: Record<string, string>) => outboundSettings.safeParse(env);
@@ -12,6 +12,14 @@ describe('outbound settings', () => {
     const outbound = Object.keys(outboundSettings.in.shape);
     expect(outbound.filter((name) => perType.has(name))).toEqual([]);
     expect(outbound.filter((name) => name in WorkerEnv.shape)).toEqual([]);
+  });
+
+  it('bound a delivery’s request apart from the webhook attempt’s timeout', () => {
+    const env = loadEnv({ WEBHOOK_REQUEST_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000' });
+    expect(env.outbound.webhookTimeoutMs).toBe(1_000);
+    expect(env.outbound.httpTimeoutMs).toBe(2_000);
+    expect(env.queues.webhook.timeoutMs).toBe(60_000);
+    expect(env.queues.http.timeoutMs).toBe(130_000);
   });
 
   it('give each origin its own limits over the defaults', () => {

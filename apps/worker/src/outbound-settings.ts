@@ -5,7 +5,8 @@ import { WEBHOOK_SCHEDULE_MS } from './backoff.ts';
 
 /*
  * How the worker calls out (http jobs, webhook deliveries): the settings of `OutboundDeps`,
- * the delivery processor and the retry schedule. Read from the same environment as env.ts.
+ * the delivery processor and the retry schedule. Read from the same environment as env.ts,
+ * so no name here may be a queue's setting (`WEBHOOK_TIMEOUT_MS`…): both would read it.
  */
 
 const list = (text: string) =>
@@ -65,6 +66,7 @@ export const outboundSettings = z
     /** Requests per second to one origin, over every worker; no limit when unset. */
     TARGET_RATE_PER_SECOND: z.coerce.number().positive().optional(),
     TARGET_LIMITS: targetLimits,
+    /** One delivery request; the attempt as a whole is bounded by WEBHOOK_TIMEOUT_MS (the queue's). */
     WEBHOOK_REQUEST_TIMEOUT_MS: envVar.int(15_000, 100),
     /** The wait before each attempt of a delivery, in ms; Standard Webhooks' schedule by default. */
     WEBHOOK_RETRY_SCHEDULE_MS: schedule,
