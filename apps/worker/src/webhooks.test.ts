@@ -167,11 +167,7 @@ describe('completion webhooks', () => {
     // Its deliveries have failed since six days ago (the default limit is five).
     const client = createRedis(redis.url, 'worker');
     const sixDaysAgo = Date.now() - 6 * 86_400_000;
-    await client.hset(
-      `${prefix}:webhooks:state`,
-      'broken',
-      JSON.stringify({ failingSince: sixDaysAgo }),
-    );
+    await client.hset(`${prefix}:webhooks:failing`, 'broken', String(sixDaysAgo));
     client.disconnect();
     await new Promise((resolve) => setTimeout(resolve, CACHE_MS + 200));
     await enqueue('analytics', analytics('e3'));

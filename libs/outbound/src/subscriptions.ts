@@ -4,11 +4,15 @@ import { newSigningSecret } from '@errand/signing';
 import { rotated, type StoredSecret, validSecrets } from './secrets.ts';
 
 /**
- * Webhook subscriptions. Two hashes, so that an admin's change and a worker's bookkeeping
- * never overwrite each other:
+ * Webhook subscriptions. The admin's record and what deliveries found are kept apart, and
+ * each delivery finding is one field written by one atomic command, so that an admin's PUT, a
+ * worker's success and another worker's failure at the same moment never undo each other:
  * - `<prefix>:webhooks` (id → the subscription as the admin set it, with its secrets);
- * - `<prefix>:webhooks:state` (id → what deliveries found: disabled, failing since).
- * A PUT of a subscription clears its state: putting it again is how an admin re-enables it.
+ * - `<prefix>:webhooks:disabled` (id → when and why a delivery disabled it; HSETNX: the first
+ *   reason stays);
+ * - `<prefix>:webhooks:failing` (id → epoch ms of the first failed delivery since the last
+ *   success; HSETNX on a failure, HDEL on a success).
+ * A PUT of a subscription clears both: putting it again is how an admin re-enables it.
  */
 export interface Subscription extends SubscriptionBody {
   id: string;
@@ -25,7 +29,13 @@ export interface SubscriptionState {
 
 const keysOf = (prefix: string) => ({
   records: `${prefix}:webhooks`,
-  state: `${prefix}:webhooks:state`,
+  disabled: `${prefix}:webhooks:disabled`,
+  failing: `${prefix}:webhooks:failing`,
+});
+
+const stateOf = (disabled: string | null | undefined, failing: string | null | undefined) => ({
+  ...(disabled ? { disabled: JSON.parse(disabled) as { at: string; reason: string } } : {}),
+  ...(failing ? { failingSince: Number(failing) } : {}),
 });
 
 export function subscriptionStore(redis: RedisClient, prefix: string) {
@@ -35,24 +45,28 @@ export function subscriptionStore(redis: RedisClient, prefix: string) {
     return text ? (JSON.parse(text) as Subscription) : undefined;
   };
   const readState = async (id: string): Promise<SubscriptionState> => {
-    const text = await redis.hget(keys.state, id);
-    return text ? (JSON.parse(text) as SubscriptionState) : {};
+    const [disabled, failing] = await Promise.all([
+      redis.hget(keys.disabled, id),
+      redis.hget(keys.failing, id),
+    ]);
+    return stateOf(disabled, failing);
   };
-  const writeState = (id: string, state: SubscriptionState) =>
-    redis.hset(keys.state, id, JSON.stringify(state));
+  const clearState = (id: string) =>
+    Promise.all([redis.hdel(keys.disabled, id), redis.hdel(keys.failing, id)]);
 
   return {
     get: readRecord,
     state: readState,
     async list(): Promise<{ subscription: Subscription; state: SubscriptionState }[]> {
-      const [records, states] = await Promise.all([
+      const [records, disabled, failing] = await Promise.all([
         redis.hgetall(keys.records),
-        redis.hgetall(keys.state),
+        redis.hgetall(keys.disabled),
+        redis.hgetall(keys.failing),
       ]);
       return Object.entries(records)
         .map(([id, text]) => ({
           subscription: JSON.parse(text) as Subscription,
-          state: states[id] ? (JSON.parse(states[id]) as SubscriptionState) : {},
+          state: stateOf(disabled[id], failing[id]),
         }))
         .sort((a, b) => a.subscription.id.localeCompare(b.subscription.id));
     },
@@ -68,12 +82,12 @@ export function subscriptionStore(redis: RedisClient, prefix: string) {
         updatedAt: now.toISOString(),
       };
       await redis.hset(keys.records, id, JSON.stringify(record));
-      await redis.hdel(keys.state, id);
+      await clearState(id);
       return { subscription: record, created: !before, secret };
     },
     async delete(id: string): Promise<boolean> {
       const removed = await redis.hdel(keys.records, id);
-      await redis.hdel(keys.state, id);
+      await clearState(id);
       return removed > 0;
     },
     /** A new secret, returned this once; the one before signs for another day. */
@@ -88,22 +102,21 @@ export function subscriptionStore(redis: RedisClient, prefix: string) {
     /** The secrets a delivery to `subscription` is signed with now, current first. */
     signingSecrets: (subscription: Subscription, now = Date.now()) =>
       validSecrets(subscription.secrets, now),
+    /** Disable it; false when it was disabled already (the first reason stays). */
     async disable(id: string, reason: string, now = new Date()) {
-      const state = await readState(id);
-      if (state.disabled) return false;
-      await writeState(id, { ...state, disabled: { at: now.toISOString(), reason } });
-      return true;
+      const set = await redis.hsetnx(
+        keys.disabled,
+        id,
+        JSON.stringify({ at: now.toISOString(), reason }),
+      );
+      return set === 1;
     },
-    async markSuccess(id: string) {
-      const state = await readState(id);
-      if (state.failingSince !== undefined)
-        await writeState(id, { ...state, failingSince: undefined });
-    },
+    markSuccess: (id: string) => redis.hdel(keys.failing, id),
     /** Note a failed delivery; the time since the first failure in a row. */
     async markFailure(id: string, now = Date.now()): Promise<number> {
-      const state = await readState(id);
-      if (state.failingSince === undefined) await writeState(id, { ...state, failingSince: now });
-      return now - (state.failingSince ?? now);
+      await redis.hsetnx(keys.failing, id, String(now));
+      const since = Number(await redis.hget(keys.failing, id));
+      return Number.isFinite(since) ? now - since : 0;
     },
   };
 }
