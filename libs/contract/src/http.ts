@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HEADER_NAME, INVALID_HEADER_VALUE, isFramingHeader } from './http-headers.ts';
 import { outboundUrl } from './job-meta.ts';
 
 /*
@@ -8,33 +9,25 @@ import { outboundUrl } from './job-meta.ts';
 
 export const httpMethods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-/** Headers Errand sets itself, or that frame the request: a caller may not set them. */
-export const RESERVED_HEADERS = [
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'upgrade',
-  'te',
-  'trailer',
-  'keep-alive',
-  'expect',
+/** The signature headers: Errand sets them on every request it makes (`libs/signing`). */
+export const SIGNATURE_HEADERS: ReadonlySet<string> = new Set([
   'webhook-id',
   'webhook-timestamp',
   'webhook-signature',
-];
+]);
 
 const headerName = z
   .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, 'an HTTP header name (a token of at most 64)')
+  .max(64)
+  .regex(HEADER_NAME, 'an HTTP header name (a token of at most 64)')
   .refine(
-    (name) => !RESERVED_HEADERS.includes(name.toLowerCase()) && !/^proxy-/i.test(name),
+    (name) => !isFramingHeader(name) && !SIGNATURE_HEADERS.has(name.toLowerCase()),
     'Errand sets this header itself, or it frames the request',
   );
 const headerValue = z
   .string()
   .max(4096)
-  .regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'no control characters (CR, LF, NUL)');
+  .refine((value) => !INVALID_HEADER_VALUE.test(value), 'no control characters (CR, LF, NUL)');
 
 export const MAX_HTTP_BODY = 256 * 1024;
 export const MAX_HTTP_TIMEOUT_MS = 120_000;

@@ -6,6 +6,7 @@ export * from './catalog.ts';
 export * from './email.ts';
 export * from './headers.ts';
 export * from './http.ts';
+export * from './http-headers.ts';
 export * from './image.ts';
 export * from './job-listing.ts';
 export * from './job-meta.ts';

@@ -1,3 +1,5 @@
+import { HEADER_NAME, INVALID_HEADER_VALUE, isFramingHeader } from '@errand/contract';
+
 /**
  * The refusals safeRequest makes before it opens a connection: the URL's scheme and userinfo,
  * an operator's `allowUrl`, and the headers a caller asks to send. The address itself is
@@ -42,36 +44,19 @@ export function parseUrl(text: string, base?: URL): URL {
   }
 }
 
-// RFC 9110 token characters; values as Node accepts them (tab, visible ASCII, obs-text).
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-// Framing and hop-by-hop headers: safeRequest sets the first two itself, and a caller's
-// version of any of them could smuggle a second request or re-route this one.
-const RESERVED = new Set([
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'upgrade',
-  'te',
-  'trailer',
-  'keep-alive',
-  'expect',
-]);
-
 /** The caller's headers, checked; names lower-cased. */
 export function checkHeaders(headers: Record<string, string> | undefined): Record<string, string> {
   const checked: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
-    if (!TOKEN.test(name))
+    if (!HEADER_NAME.test(name))
       throw new FetchRefusedError(`refusing header name ${JSON.stringify(name)}`);
     const lower = name.toLowerCase();
-    if (RESERVED.has(lower) || lower.startsWith('proxy-')) {
+    if (isFramingHeader(lower)) {
       throw new FetchRefusedError(
         `refusing header ${name}: it is set by the client, not the caller`,
       );
     }
-    if (typeof value !== 'string' || INVALID_VALUE.test(value)) {
+    if (typeof value !== 'string' || INVALID_HEADER_VALUE.test(value)) {
       throw new FetchRefusedError(
         `refusing the value of header ${name}: it holds a control character (CR, LF, NUL…)`,
       );
