@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { envVar } from '@errand/config';
 import { type AllowedTarget, allowedTargetsSchema } from '@errand/fetch';
 import { z } from 'zod';
 
@@ -39,17 +40,8 @@ const apiKeyEntry = z.strictObject({
  * `key` is the secret or `sha256:<hex>` of it. Only the hashes survive the parse; names must
  * be unique.
  */
-export const apiKeysVar = z
-  .string()
-  .default('[]')
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'expected a JSON array of { name, key, scopes }' });
-      return z.NEVER;
-    }
-  })
+export const apiKeysVar = envVar
+  .json('[]', 'a JSON array of { name, key, scopes }')
   .pipe(z.array(apiKeyEntry))
   .refine(
     (keys) => new Set(keys.map((k) => k.name)).size === keys.length,

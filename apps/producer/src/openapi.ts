@@ -292,7 +292,7 @@ export function openApiDocument() {
           },
         }),
       },
-      ...webhookPaths({ op, errors }),
+      ...webhookPaths({ op, errors, json }),
     },
   });
 }

@@ -11,28 +11,21 @@ import {
 } from '@errand/contract';
 import { DELIVERY_LOG_LENGTH } from '@errand/outbound';
 import { z } from 'zod';
-import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject } from 'zod-openapi';
+import type { ZodOpenApiPathsObject } from 'zod-openapi';
+import type { OpenApiParts } from './openapi.dead-letter.ts';
 
-/** What `openapi.ts` lends: its operation maker and its error responses (401, 403, 429, 503 and more). */
-export interface OpenApiHelpers {
-  op: (
-    operationId: string,
-    summary: string,
-    scope: string,
-    rest: Partial<ZodOpenApiOperationObject>,
-  ) => ZodOpenApiOperationObject;
-  errors: (...statuses: number[]) => object;
-}
-
-const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 const path = z.object({ id: subscriptionId.meta({ description: 'Subscription id' }) });
-const view = json(subscriptionView);
-const secret = json(rotatedSecret);
 const toTargets =
   "The URL must be one of the calling key's allowed targets (`allowedTargets` in `API_KEYS`).";
 
 /** The webhook subscriptions and the key's own signing secret, in the OpenAPI document. */
-export function webhookPaths({ op, errors }: OpenApiHelpers): ZodOpenApiPathsObject {
+export function webhookPaths({
+  op,
+  errors,
+  json,
+}: Pick<OpenApiParts, 'op' | 'errors' | 'json'>): ZodOpenApiPathsObject {
+  const view = json(subscriptionView);
+  const secret = json(rotatedSecret);
   return {
     '/v1/webhooks': {
       get: op(

@@ -21,20 +21,8 @@ const limitSpec = z.strictObject({
 });
 
 /** `TARGET_LIMITS`: `{ "<origin>": { concurrency?, ratePerSecond? } }`, over the defaults. */
-const targetLimits = z
-  .string()
-  .default('{}')
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'expected JSON: { "<origin>": { concurrency?, ratePerSecond? } }',
-      });
-      return z.NEVER;
-    }
-  })
+const targetLimits = envVar
+  .json('{}', 'JSON: { "<origin>": { concurrency?, ratePerSecond? } }')
   .pipe(
     z.record(z.string().regex(/^https?:\/\/[^/]+$/, 'an origin: scheme://host[:port]'), limitSpec),
   );

@@ -53,6 +53,19 @@ export const envVar = {
       .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
       .default(fallback ? 'true' : 'false')
       .transform((value) => value === 'true' || value === '1' || value === 'yes'),
+  /** JSON text (the fallback when unset), refused with `expected` when it does not parse. */
+  json: (fallback: string, expected: string) =>
+    z
+      .string()
+      .default(fallback)
+      .transform((text, ctx): unknown => {
+        try {
+          return JSON.parse(text);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `expected ${expected}` });
+          return z.NEVER;
+        }
+      }),
   logLevel: () =>
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
