@@ -1,18 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type Answer,
-  type AppProcess,
-  eventually,
-  type ProducerProcess,
-  request,
-  startProducerProcess,
-  startTestRedis,
-  startWebhookReceiver,
-  type TestRedis,
-} from '@errand/testing';
+import { type Answer, eventually } from '@errand/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFleet, stopFleet } from '../../apps/worker/test/fleet.testkit.ts';
+import {
+  type OutboundPlatform,
+  startOutboundPlatform,
+} from '../../apps/worker/test/outbound.testkit.ts';
 
 /**
  * The paths of Errand's outbound calls under the shipped ACL, as the `errand` user: signing
@@ -26,56 +19,31 @@ const deployed = { prefix: PREFIX, password: secret(), adminPassword: secret() }
 const KEY = 'acl-outbound-key-0123456789';
 
 describe('the shipped Redis configuration, for http jobs and webhooks', () => {
-  let redis: TestRedis;
+  let platform: OutboundPlatform;
   let admin: Redis;
-  let producer: ProducerProcess;
-  let workers: AppProcess[] = [];
-  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
-  const seen = (path: string) => receiver.received.filter((r) => r.path === path);
+  const seen = (path: string) => platform.seen(path);
+  const api: OutboundPlatform['api'] = (path, init) => platform.api(path, init);
 
   beforeAll(async () => {
-    redis = await startTestRedis({ deployed });
-    admin = new Redis(redis.adminUrl ?? '');
-    receiver = await startWebhookReceiver((req): Answer => {
-      if (req.path === '/gone') return { status: 410 };
-      if (req.path === '/busy' && seen('/busy').length === 0) {
-        return { status: 429, headers: { 'retry-after': '1' } };
-      }
-      return { status: 200 };
+    platform = await startOutboundPlatform({
+      prefix: PREFIX,
+      redis: { deployed },
+      key: { name: 'svc', key: KEY, scopes: ['enqueue', 'read', 'admin'] },
+      answer: (req): Answer => {
+        if (req.path === '/gone') return { status: 410 };
+        if (req.path === '/busy' && seen('/busy').length === 0) {
+          return { status: 429, headers: { 'retry-after': '1' } };
+        }
+        return { status: 200 };
+      },
+      workerEnv: () => ({ TARGET_RATE_PER_SECOND: '50' }),
     });
-    const env = { REDIS_URL: redis.url, QUEUE_PREFIX: PREFIX };
-    producer = await startProducerProcess({
-      ...env,
-      API_KEYS: JSON.stringify([
-        {
-          name: 'svc',
-          key: KEY,
-          scopes: ['enqueue', 'read', 'admin'],
-          allowedTargets: [receiver.url],
-        },
-      ]),
-    });
-    workers = await startFleet(1, {
-      ...env,
-      WORKER_QUEUES: 'http,webhook',
-      OUTBOUND_ALLOW_IPS: '127.0.0.1',
-      WEBHOOK_RETRY_SCHEDULE_MS: '0,200,200',
-      TARGET_RATE_PER_SECOND: '50',
-    });
+    admin = new Redis(platform.redis.adminUrl ?? '');
   }, 60_000);
   afterAll(async () => {
-    await stopFleet(workers);
-    await producer?.stop();
     admin?.disconnect();
-    await receiver?.close();
-    await redis?.stop();
+    await platform?.stop();
   });
-
-  const api = (path: string, init: Parameters<typeof request>[1] = {}) =>
-    request(`${producer.api}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${KEY}`, ...init.headers },
-    });
 
   it('runs them as the errand user without one denial in ACL LOG', async () => {
     expect((await api('/v1/signing-secret', { method: 'POST' })).status).toBe(201);
@@ -85,7 +53,7 @@ describe('the shipped Redis configuration, for http jobs and webhooks', () => {
     ]) {
       const put = await api(`/v1/webhooks/${id}`, {
         method: 'PUT',
-        json: { url: `${receiver.url}${path}`, events: ['job.completed', 'job.failed'] },
+        json: { url: `${platform.receiver.url}${path}`, events: ['job.completed', 'job.failed'] },
       });
       expect(put.status).toBe(201);
     }
@@ -94,8 +62,8 @@ describe('the shipped Redis configuration, for http jobs and webhooks', () => {
     const job = await api('/v1/jobs/http', {
       method: 'POST',
       json: {
-        data: { url: `${receiver.url}/call`, method: 'POST', body: 'hi' },
-        callbackUrl: `${receiver.url}/callback`,
+        data: { url: `${platform.receiver.url}/call`, method: 'POST', body: 'hi' },
+        callbackUrl: `${platform.receiver.url}/callback`,
       },
     });
     expect(job.status).toBe(202);

@@ -6,14 +6,12 @@ import {
   type ProducerProcess,
   type ReceivedRequest,
   request,
-  startProducerProcess,
-  startTestRedis,
-  startWebhookReceiver,
   type TestRedis,
   verifiedBody,
 } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FleetWorker, startFleet, stopFleet } from '../test/fleet.testkit.ts';
+import type { FleetWorker } from '../test/fleet.testkit.ts';
+import { type OutboundPlatform, startOutboundPlatform } from '../test/outbound.testkit.ts';
 
 /** How long a worker may go on with the subscriptions it read last (`subscriptionCache`). */
 const CACHE_MS = 2_000;
@@ -28,38 +26,29 @@ describe('completion webhooks', () => {
   let redis: TestRedis;
   let producer: ProducerProcess;
   let workers: FleetWorker[] = [];
-  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let receiver: OutboundPlatform['receiver'];
+  let platform: OutboundPlatform;
   const secrets: Record<string, string> = {};
   const auth = { authorization: `Bearer ${ADMIN}` };
-  const at = (path: string) => receiver.received.filter((r) => r.path === path);
+  const at = (path: string) => platform.seen(path);
 
   beforeAll(async () => {
-    redis = await startTestRedis();
-    receiver = await startWebhookReceiver((req): Answer => {
-      if (req.path === '/gone') return { status: 410 };
-      if (req.path === '/broken') return { status: 500 };
-      if (req.path.startsWith('/status/')) return { status: Number(req.path.slice(8)) };
-      if (req.path === '/flaky' && at('/flaky').length === 0) return { status: 500 };
-      return { status: 204 };
+    platform = await startOutboundPlatform({
+      prefix,
+      key: { name: 'ops', key: ADMIN, scopes: ['enqueue', 'read', 'admin'] },
+      answer: (req): Answer => {
+        if (req.path === '/gone') return { status: 410 };
+        if (req.path === '/broken') return { status: 500 };
+        if (req.path.startsWith('/status/')) return { status: Number(req.path.slice(8)) };
+        if (req.path === '/flaky' && at('/flaky').length === 0) return { status: 500 };
+        return { status: 204 };
+      },
+      workerEnv: () => ({
+        WORKER_QUEUES: 'analytics,http,webhook',
+        WEBHOOK_RETRY_SCHEDULE_MS: '0,300,300',
+      }),
     });
-    const env = { REDIS_URL: redis.url, QUEUE_PREFIX: prefix };
-    producer = await startProducerProcess({
-      ...env,
-      API_KEYS: JSON.stringify([
-        {
-          name: 'ops',
-          key: ADMIN,
-          scopes: ['enqueue', 'read', 'admin'],
-          allowedTargets: [receiver.url],
-        },
-      ]),
-    });
-    workers = await startFleet(1, {
-      ...env,
-      WORKER_QUEUES: 'analytics,http,webhook',
-      OUTBOUND_ALLOW_IPS: '127.0.0.1',
-      WEBHOOK_RETRY_SCHEDULE_MS: '0,300,300',
-    });
+    ({ producer, redis, workers, receiver } = platform);
     const client = createRedis(redis.url, 'worker');
     await signingSecrets(client, prefix).rotate('ops');
     client.disconnect();
@@ -87,12 +76,7 @@ describe('completion webhooks', () => {
     });
     await new Promise((resolve) => setTimeout(resolve, CACHE_MS + 200));
   }, 60_000);
-  afterAll(async () => {
-    await stopFleet(workers);
-    await producer?.stop();
-    await receiver?.close();
-    await redis?.stop();
-  });
+  afterAll(() => platform?.stop());
 
   const enqueue = (type: string, body: unknown) =>
     request(`${producer.api}/v1/jobs/${type}`, { method: 'POST', headers: auth, json: body });
