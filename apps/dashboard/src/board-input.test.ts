@@ -150,6 +150,27 @@ describe('Bull Board’s actions, given bad numbers and values', () => {
     await added[0]?.remove();
   });
 
+  it('shows an http job’s header values redacted, even to an admin', async () => {
+    const job = await queues.http.add('svc', {
+      url: 'https://api.example.com/x',
+      method: 'GET',
+      headers: { authorization: 'Bearer s3cret-token', 'x-trace': 'abc' },
+    });
+    for (const who of ['viewer', 'admin'] as const) {
+      const answer = await fetch(`${dashboard.url}/api/queues/http/${job.id}`, {
+        headers: headersOf(who),
+      });
+      expect(answer.status).toBe(200);
+      const text = await answer.text();
+      expect(text).not.toContain('s3cret-token');
+      expect(JSON.parse(text).job.data.headers).toEqual({
+        authorization: '[redacted]',
+        'x-trace': '[redacted]',
+      });
+    }
+    await job.remove();
+  });
+
   it('edits a job’s data by hand when the contract accepts it', async () => {
     const mail = { ...MAIL, subject: 'Edited' };
     const path = '/api/queues/email/seed-waiting/update-data';

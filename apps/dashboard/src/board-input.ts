@@ -12,10 +12,13 @@ import { z } from 'zod';
  *   the states of finished or waiting jobs may be cleaned;
  * - a job added or edited by hand must satisfy its type's contract, as one from the API does,
  *   so it cannot fail at the worker for its data; its options are bounded as the API's are;
- * - paging numbers and run times are bounded.
+ * - paging numbers and run times are bounded;
+ * - jobs that call out (`http`, `webhook`) are made and changed through the API only, where
+ *   the key's allowed targets and signing secret are checked: the board neither adds them
+ *   nor edits their data (it shows their header values redacted).
  */
 export interface Refusal {
-  status: 400 | 404;
+  status: 400 | 403 | 404;
   errorKey: ErrorTranslationKey;
   message: string;
 }
@@ -27,7 +30,25 @@ interface BoardRequest {
 }
 
 export function refusalOf(route: string, request: BoardRequest): Refusal | undefined {
-  return badPath(route, request.params) ?? badQuery(request.query) ?? badBody(route, request);
+  return (
+    badPath(route, request.params) ??
+    outboundByHand(route, request.params) ??
+    badQuery(request.query) ??
+    badBody(route, request)
+  );
+}
+
+/** The queues whose jobs call other services: never made or changed in the board. */
+export const OUTBOUND_QUEUES: ReadonlySet<string> = new Set([jobs.http.queue, jobs.webhook.queue]);
+
+function outboundByHand(route: string, params: Record<string, unknown> = {}): Refusal | undefined {
+  const byHand = route.endsWith('/add') || route.endsWith('/update-data');
+  if (!byHand || !OUTBOUND_QUEUES.has(String(params.queueName))) return undefined;
+  return {
+    status: 403,
+    errorKey: 'ERRORS.INVALID_REQUEST_BODY',
+    message: `${String(params.queueName)} jobs call other services: make them through the API, which checks the key's targets and signs them`,
+  };
 }
 
 const YEAR_MS = 365 * 24 * 60 * 60 * 1000;

@@ -2,6 +2,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { ErrorTranslationKey } from '@bull-board/api/dist/types.js';
 import { ExpressAdapter } from '@bull-board/express';
+import { jobs } from '@errand/contract';
 import type { Logger } from '@errand/observability';
 import type { Queues } from '@errand/queues';
 import type { Express, RequestHandler, Response } from 'express';
@@ -75,6 +76,15 @@ class PageAdapter extends ExpressAdapter {
   }
 }
 
+/** An http job's data as the board shows it: every header value redacted. */
+export function redactHeaders(data: unknown): unknown {
+  if (typeof data !== 'object' || data === null || !('headers' in data)) return data;
+  const { headers } = data as { headers?: unknown };
+  if (typeof headers !== 'object' || headers === null) return data;
+  const redacted = Object.fromEntries(Object.keys(headers).map((name) => [name, '[redacted]']));
+  return { ...data, headers: redacted };
+}
+
 /**
  * One Bull Board over every queue of the contract, on `adapter`, with our permission hook.
  * `readOnlyMode` only hides buttons; the hook decides what the server does.
@@ -86,9 +96,12 @@ export function makeBoard(
 ): void {
   options.adapter.setBasePath('/');
   createBullBoard({
-    queues: Object.values(queues).map(
-      (queue) => new BullMQAdapter(queue, { readOnlyMode: options.readOnlyMode }),
-    ),
+    queues: Object.values(queues).map((queue) => {
+      const adapter = new BullMQAdapter(queue, { readOnlyMode: options.readOnlyMode });
+      // An http job's headers may carry the target's credentials: no dashboard user reads them.
+      if (queue.name === jobs.http.queue) adapter.setFormatter('data', redactHeaders);
+      return adapter;
+    }),
     serverAdapter: options.adapter,
     options: {
       uiConfig: { boardTitle: 'Errand' },

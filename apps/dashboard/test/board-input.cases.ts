@@ -72,6 +72,34 @@ export const refused: Refused[] = [
   ],
   ['add: no data at all', ['admin', 'POST', ADD, '{"name":"x"}'], 400, 'data'],
   [
+    'add: an http job by hand (targets and signing are the API’s)',
+    [
+      'admin',
+      'POST',
+      '/api/queues/http/add',
+      add({}, { url: 'https://api.example.com/x', method: 'GET' }),
+    ],
+    403,
+    'through the API',
+  ],
+  [
+    'add: a webhook delivery by hand',
+    ['admin', 'POST', '/api/queues/webhook/add', add({}, {})],
+    403,
+    'through the API',
+  ],
+  [
+    'edit data: an http job’s',
+    [
+      'admin',
+      'PATCH',
+      '/api/queues/http/1/update-data',
+      JSON.stringify({ jobData: { url: 'http://169.254.169.254/', method: 'GET' } }),
+    ],
+    403,
+    'through the API',
+  ],
+  [
     'edit data: a mail without a subject',
     [
       'admin',
