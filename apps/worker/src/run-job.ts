@@ -98,8 +98,8 @@ export function makeRunner(deps: RunnerDeps) {
     logger.debug({ jobId: attempt.id, attempt: number }, 'job started');
     try {
       const result = await attempt.run(() => deps.processor(parsed.data, attempt));
+      if (deps.outcomes) await completedOutcome(deps.outcomes, type, job, result);
       if (admission) await deps.gate.finish(job, admission, 'completed');
-      await deps.outcomes?.(type, job, { type: 'job.completed', result });
       return result;
     } catch (error) {
       const final = isFinal(job, error);
@@ -139,6 +139,23 @@ export function makeRunner(deps: RunnerDeps) {
     }
   };
 }
+
+/**
+ * The deliveries of a completed job. If Redis refuses them, the job must not be recorded
+ * completed without them, nor failed for them on its last attempt: it waits a moment and runs
+ * again, its attempt not spent (at least once, as a worker killed at this point would).
+ */
+async function completedOutcome(outcomes: JobOutcomes, type: JobType, job: Job, result: unknown) {
+  try {
+    await outcomes(type, job, { type: 'job.completed', result });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SnoozeError(`its webhook deliveries could not be added: ${reason}`, OUTCOME_RETRY_MS);
+  }
+}
+
+/** How soon a job whose deliveries Redis refused runs again. */
+const OUTCOME_RETRY_MS = 2_000;
 
 /**
  * Whether a failed attempt is the job's last: no retry follows it. By attempts made, not

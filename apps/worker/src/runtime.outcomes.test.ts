@@ -1,0 +1,77 @@
+import { type JobType, jobs, jobTypes } from '@errand/contract';
+import { createLogger, Metrics } from '@errand/observability';
+import type { JobOutcome } from '@errand/outbound';
+import { queuePrefix } from '@errand/queues';
+import { startTestRedis, type TestRedis } from '@errand/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { allCompleted } from '../test/fleet.testkit.ts';
+import type { Processors } from './processor.ts';
+import type { QueueSettings } from './queue-settings.ts';
+import { startWorkers } from './runtime.ts';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(() => redis?.stop());
+
+const settings: QueueSettings = {
+  concurrency: 2,
+  rateMax: undefined,
+  rateDurationMs: 1000,
+  timeoutMs: 5_000,
+  throttles: false,
+};
+
+/**
+ * A job whose webhook deliveries Redis refuses after it completed on its last attempt is not
+ * recorded failed (nor completed without them): it runs again, its attempt not spent.
+ */
+it('runs a job again, its attempt unspent, when its deliveries cannot be added', async () => {
+  const recorded: JobOutcome['type'][] = [];
+  let runs = 0;
+  const processors = Object.fromEntries(
+    jobTypes.map((type) => [type, async () => ({ counted: ++runs, duplicates: 0 })]),
+  ) as unknown as Processors;
+  const runtime = startWorkers({
+    types: ['analytics'],
+    processors,
+    settings: Object.fromEntries(jobTypes.map((type) => [type, settings])) as Record<
+      JobType,
+      QueueSettings
+    >,
+    redisLocation: redis.url,
+    prefix: 'outcomes',
+    lockDurationMs: 10_000,
+    stalledIntervalMs: 5_000,
+    retention: { failedHours: 1, failedCount: 100, completedHours: 1, completedCount: 100 },
+    logger: createLogger('test', 'silent'),
+    metrics: new Metrics('test'),
+    outcomes: async (_type, _job, outcome) => {
+      recorded.push(outcome.type);
+      if (recorded.length === 1)
+        throw new Error('READONLY You can’t write against a read only replica');
+    },
+  });
+  const queue = new Queue(jobs.analytics.queue, {
+    connection: new Redis(redis.url),
+    prefix: queuePrefix('outcomes', jobs.analytics.queue),
+  });
+  try {
+    await runtime.ready();
+    const job = await queue.add(
+      'svc',
+      { events: [{ id: 'e1', name: 'signup', timestamp: new Date().toISOString() }] },
+      { attempts: 1 },
+    );
+    const [done] = await allCompleted(queue, [job], 10_000);
+    expect(done?.returnvalue).toEqual({ counted: 2, duplicates: 0 });
+    expect(done?.attemptsMade).toBe(1); // one attempt of one allowed: the snooze spent none
+    expect(recorded).toEqual(['job.completed', 'job.completed']);
+  } finally {
+    await runtime.close(1_000);
+    await queue.close();
+  }
+});
