@@ -28,9 +28,10 @@ export interface JobOutcomesDeps {
  * after the processor returned, or failed for good, and before it hands the outcome to BullMQ.
  * So the delivery jobs are in Redis before the job is acknowledged; a worker killed in
  * between runs the job again (its lock expires) and adds the same delivery jobs again, by the
- * same ids, which BullMQ does not add twice. If Redis refuses the deliveries, the attempt fails
- * and is retried, rather than finishing without its events. A job of the `webhook` type makes
- * no events (a delivery of a delivery would never end).
+ * same ids, which BullMQ does not add twice. If Redis refuses the deliveries of a completed
+ * job, the runner has it run again, its attempt unspent, rather than finish without its
+ * events. A job of the `webhook` type makes no events (a delivery of a delivery would never
+ * end).
  */
 export function makeJobOutcomes(deps: JobOutcomesDeps) {
   return async (type: string, job: Job, outcome: JobOutcome): Promise<void> => {
