@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { jobs } from '@errand/contract';
-import { subscriptionStore } from '@errand/outbound';
+import { publishCallerPolicies, subscriptionStore } from '@errand/outbound';
 import { queuePrefix } from '@errand/queues';
 import { newSigningSecret } from '@errand/signing';
 import { Queue } from 'bullmq';
@@ -19,8 +19,10 @@ const CONCURRENCY = jobs.webhook.concurrency;
 /** `k` subscriptions to job.completed of every job type, each a path of `url`. */
 async function subscribe(ctx: BenchContext, prefix: string, k: number, url: string) {
   const store = subscriptionStore(ctx.redis, prefix);
+  // As a producer would publish its keys: the subscriptions' owner may call the receiver.
+  await publishCallerPolicies(ctx.redis, prefix, { bench: { allowedTargets: [url] } });
   for (let i = 1; i <= k; i++)
-    await store.put(`s${i}`, { url: `${url}/s${i}`, events: ['job.completed'] });
+    await store.put(`s${i}`, { url: `${url}/s${i}`, events: ['job.completed'] }, 'bench');
 }
 
 /** Errand's worker process on `queues` of `prefix`, outbound to loopback. */

@@ -51,6 +51,7 @@ export const outboundCases: BadCase[] = [
   http('a header name with a colon', { ...ok, headers: { 'x-a: b': 'c' } }),
   http('a header name with a space', { ...ok, headers: { 'x a': 'c' } }),
   http('a Host header', { ...ok, headers: { Host: 'internal.local' } }),
+  http('one header twice in two cases', { ...ok, headers: { 'X-A': '1', 'x-a': '2' } }),
   http('a Content-Length header', { ...ok, headers: { 'content-length': '0' } }),
   http('a Transfer-Encoding header', { ...ok, headers: { 'Transfer-Encoding': 'chunked' } }),
   http('a forged signature header', { ...ok, headers: { 'webhook-signature': 'v1,xxx' } }),

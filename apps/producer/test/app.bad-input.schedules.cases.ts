@@ -38,6 +38,11 @@ export const scheduleCases: BadCase[] = [
   put('a zone with every', { ...noRhythm, every: 60_000, tz: 'UTC' }),
   put('both cron and every', { ...good, every: 60_000 }),
   put('neither cron nor every', noRhythm),
+  put('an http job (its key signs and bounds it; a schedule has none)', {
+    ...good,
+    job: { type: 'http', data: { url: 'https://api.example.com/x', method: 'GET' } },
+  }),
+  put('a webhook delivery (Errand makes those)', { ...good, job: { type: 'webhook', data: {} } }),
   put('every under a second', { ...noRhythm, every: 999 }),
   put('every as a string', { ...noRhythm, every: '60000' }),
   put('every as a fraction', { ...noRhythm, every: 1500.5 }),

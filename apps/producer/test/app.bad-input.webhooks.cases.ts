@@ -60,6 +60,7 @@ export const webhookCases: BadCase[] = [
   replay('a replay limit of 0', { since, limit: 0 }),
   replay('a replay limit of 1,001', { since, limit: 1_001 }),
   replay('a cursor that is not one', { since, cursor: '../x' }),
+  replay('a cursor past what a stream id holds', { since, cursor: '99999999999999999999-1' }),
   replay('an unknown replay field', { since, types: ['email'] }),
   param('a deliveries limit of 0', 'GET', '/v1/webhooks/mail/deliveries?limit=0'),
   param('a deliveries limit of 101', 'GET', '/v1/webhooks/mail/deliveries?limit=101'),

@@ -43,8 +43,12 @@ export class Attempt implements JobContext {
     this.#parentLogger = logger;
   }
 
-  get attempts(): number {
-    return this.#job.opts.attempts ?? 1;
+  get createdAt(): number {
+    return this.#job.timestamp;
+  }
+
+  get lastAttempt(): boolean {
+    return this.#job.attemptsMade + 1 >= (this.#job.opts.attempts ?? 1);
   }
 
   /** The job's name is the API key that enqueued it, or `schedule:<id>` for a schedule's. */

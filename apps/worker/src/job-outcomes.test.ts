@@ -20,15 +20,23 @@ describe('job outcomes', () => {
     redis = createRedis(server.url, 'worker');
     queues = openQueues(redis, prefix);
     const store = subscriptionStore(redis, prefix);
-    await store.put('all', {
-      url: 'https://hooks.example.com/a',
-      events: ['job.completed', 'job.dead'],
-    });
-    await store.put('mail', {
-      url: 'https://hooks.example.com/m',
-      events: ['job.completed'],
-      types: ['email'],
-    });
+    await store.put(
+      'all',
+      {
+        url: 'https://hooks.example.com/a',
+        events: ['job.completed', 'job.dead'],
+      },
+      'ops',
+    );
+    await store.put(
+      'mail',
+      {
+        url: 'https://hooks.example.com/m',
+        events: ['job.completed'],
+        types: ['email'],
+      },
+      'ops',
+    );
     record = makeJobOutcomes({
       redis,
       prefix,

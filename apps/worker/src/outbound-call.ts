@@ -101,7 +101,11 @@ export async function callOut(
     if (error instanceof FetchRefusedError) throw new PermanentError(error.message);
     throw error;
   } finally {
-    await admission.lease.release();
+    // The answer stands whatever happens here: a slot not given back frees itself at its
+    // lease's end, and a failed release must not turn a sent request into a retried one.
+    await admission.lease.release().catch((error: unknown) => {
+      ctx.logger.warn({ err: error, origin }, 'target slot not released; it frees at lease end');
+    });
   }
 }
 

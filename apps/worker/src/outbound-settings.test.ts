@@ -40,6 +40,8 @@ describe('outbound settings', () => {
     ['TARGET_LIMITS', 'not json'],
     ['TARGET_LIMITS', '{"api.example.com":{"concurrency":1}}'],
     ['TARGET_LIMITS', '{"https://api.example.com/path":{"concurrency":1}}'],
+    ['TARGET_LIMITS', '{"https://API.example.com":{"concurrency":1}}'],
+    ['TARGET_LIMITS', '{"https://api.example.com:443":{"concurrency":1}}'],
     ['TARGET_LIMITS', '{"https://api.example.com":{"concurrency":0}}'],
     ['TARGET_LIMITS', '{"https://api.example.com":{"burst":3}}'],
     ['WEBHOOK_RETRY_SCHEDULE_MS', '0,5s'],

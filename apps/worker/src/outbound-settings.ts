@@ -24,7 +24,16 @@ const limitSpec = z.strictObject({
 const targetLimits = envVar
   .json('{}', 'JSON: { "<origin>": { concurrency?, ratePerSecond? } }')
   .pipe(
-    z.record(z.string().regex(/^https?:\/\/[^/]+$/, 'an origin: scheme://host[:port]'), limitSpec),
+    z.record(
+      z
+        .string()
+        .regex(/^https?:\/\/[^/]+$/, 'an origin: scheme://host[:port]')
+        .refine(
+          (origin) => URL.canParse(origin) && new URL(origin).origin === origin,
+          'an origin as URLs give it: lower case, no default port (https://api.example.com)',
+        ),
+      limitSpec,
+    ),
   );
 
 const schedule = z

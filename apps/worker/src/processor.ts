@@ -7,8 +7,13 @@ export interface JobContext {
   id: string;
   /** 1 on the first try. */
   attempt: number;
-  /** The attempts the job has in all: the last one is `attempt === attempts`. */
-  attempts: number;
+  /**
+   * Whether a failure of this attempt ends the job: its attempts are used up. (`attempt` also
+   * counts starts that spent none, after a snooze or a stall, so it cannot tell.)
+   */
+  lastAttempt: boolean;
+  /** When the job was made (epoch ms): with its id, it tells one job from a later one of that id. */
+  createdAt: number;
   /** The API key that enqueued the job; null for a schedule's job. */
   producer: string | null;
   /** A child logger carrying queue, job id and attempt. */

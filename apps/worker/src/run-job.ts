@@ -73,7 +73,11 @@ export function makeRunner(deps: RunnerDeps) {
       const error = new PermanentError(
         `payload breaks the ${type} contract: ${parsed.error.message}`,
       );
-      await deps.outcomes?.(type, job, { type: 'job.failed', reason: error.message });
+      const outcome = deps.outcomes ? await failedOutcome(deps.outcomes, type, job, error) : error;
+      if (outcome instanceof SnoozeError) {
+        await job.moveToDelayed(Date.now() + outcome.delayMs, token);
+        throw new DelayedError();
+      }
       throw error;
     }
     const scheduleId = scheduleIdOf(job.name);
@@ -101,15 +105,16 @@ export function makeRunner(deps: RunnerDeps) {
       if (deps.outcomes) await completedOutcome(deps.outcomes, type, job, result);
       if (admission) await deps.gate.finish(job, admission, 'completed');
       return result;
-    } catch (error) {
+    } catch (caught) {
+      // A job that failed for good has its deliveries added first; if Redis refuses them, it
+      // waits and runs again rather than fail without them.
+      const error =
+        deps.outcomes && isFinal(job, caught)
+          ? await failedOutcome(deps.outcomes, type, job, caught)
+          : caught;
       const final = isFinal(job, error);
       if (admission) {
         await deps.gate.finish(job, admission, final ? 'failed' : 'retrying', error);
-      }
-      if (final && deps.outcomes) {
-        const permanent = error instanceof UnrecoverableError;
-        const reason = error instanceof Error ? error.message : String(error);
-        await deps.outcomes(type, job, { type: permanent ? 'job.failed' : 'job.dead', reason });
       }
       if (error instanceof SnoozeError) {
         await job.moveToDelayed(Date.now() + error.delayMs, token);
@@ -143,7 +148,8 @@ export function makeRunner(deps: RunnerDeps) {
 /**
  * The deliveries of a completed job. If Redis refuses them, the job must not be recorded
  * completed without them, nor failed for them on its last attempt: it waits a moment and runs
- * again, its attempt not spent (at least once, as a worker killed at this point would).
+ * again, its attempt not spent (at least once, as a worker killed at this point would). The
+ * same holds for a job that failed for good (`failedOutcome`).
  */
 async function completedOutcome(outcomes: JobOutcomes, type: JobType, job: Job, result: unknown) {
   try {
@@ -151,6 +157,22 @@ async function completedOutcome(outcomes: JobOutcomes, type: JobType, job: Job, 
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new SnoozeError(`its webhook deliveries could not be added: ${reason}`, OUTCOME_RETRY_MS);
+  }
+}
+
+/**
+ * The deliveries of a job that failed for good: `job.failed` for a permanent failure,
+ * `job.dead` when its attempts ran out. The job's own error, or a snooze if Redis refused them.
+ */
+async function failedOutcome(outcomes: JobOutcomes, type: JobType, job: Job, error: unknown) {
+  const permanent = error instanceof UnrecoverableError;
+  const reason = error instanceof Error ? error.message : String(error);
+  try {
+    await outcomes(type, job, { type: permanent ? 'job.failed' : 'job.dead', reason });
+    return error;
+  } catch (refused) {
+    const why = refused instanceof Error ? refused.message : String(refused);
+    return new SnoozeError(`its webhook deliveries could not be added: ${why}`, OUTCOME_RETRY_MS);
   }
 }
 

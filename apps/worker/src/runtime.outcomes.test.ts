@@ -2,12 +2,12 @@ import { type JobType, jobs, jobTypes } from '@errand/contract';
 import { createLogger, Metrics } from '@errand/observability';
 import type { JobOutcome } from '@errand/outbound';
 import { queuePrefix } from '@errand/queues';
-import { startTestRedis, type TestRedis } from '@errand/testing';
+import { eventually, startTestRedis, type TestRedis } from '@errand/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { allCompleted } from '../test/fleet.testkit.ts';
-import type { Processors } from './processor.ts';
+import { PermanentError, type Processors } from './processor.ts';
 import type { QueueSettings } from './queue-settings.ts';
 import { startWorkers } from './runtime.ts';
 
@@ -70,6 +70,61 @@ it('runs a job again, its attempt unspent, when its deliveries cannot be added',
     expect(done?.returnvalue).toEqual({ counted: 2, duplicates: 0 });
     expect(done?.attemptsMade).toBe(1); // one attempt of one allowed: the snooze spent none
     expect(recorded).toEqual(['job.completed', 'job.completed']);
+  } finally {
+    await runtime.close(1_000);
+    await queue.close();
+  }
+});
+
+it('runs a job that failed for good again, its attempt unspent, when its deliveries cannot be added', async () => {
+  const recorded: JobOutcome['type'][] = [];
+  let runs = 0;
+  const processors = Object.fromEntries(
+    jobTypes.map((type) => [
+      type,
+      async () => {
+        runs += 1;
+        throw new PermanentError('the target answered 404');
+      },
+    ]),
+  ) as unknown as Processors;
+  const runtime = startWorkers({
+    types: ['analytics'],
+    processors,
+    settings: Object.fromEntries(jobTypes.map((type) => [type, settings])) as Record<
+      JobType,
+      QueueSettings
+    >,
+    redisLocation: redis.url,
+    prefix: 'outcomes-failed',
+    lockDurationMs: 10_000,
+    stalledIntervalMs: 5_000,
+    retention: { failedHours: 1, failedCount: 100, completedHours: 1, completedCount: 100 },
+    logger: createLogger('test', 'silent'),
+    metrics: new Metrics('test'),
+    outcomes: async (_type, _job, outcome) => {
+      recorded.push(outcome.type);
+      if (recorded.length === 1) throw new Error('OOM command not allowed');
+    },
+  });
+  const queue = new Queue(jobs.analytics.queue, {
+    connection: new Redis(redis.url),
+    prefix: queuePrefix('outcomes-failed', jobs.analytics.queue),
+  });
+  try {
+    await runtime.ready();
+    const job = await queue.add(
+      'svc',
+      { events: [{ id: 'e1', name: 'signup', timestamp: new Date().toISOString() }] },
+      { attempts: 5 },
+    );
+    const failed = await eventually(async () => {
+      const state = await queue.getJobState(String(job.id));
+      return state === 'failed' ? queue.getJob(String(job.id)) : undefined;
+    });
+    expect(failed?.failedReason).toBe('the target answered 404');
+    expect(runs).toBe(2);
+    expect(recorded).toEqual(['job.failed', 'job.failed']);
   } finally {
     await runtime.close(1_000);
     await queue.close();

@@ -5,11 +5,12 @@ import type { JobContext } from '../src/processor.ts';
 export const testContext = (
   id = '1',
   attempt = 1,
-  more: Partial<Pick<JobContext, 'attempts' | 'producer'>> = {},
+  more: Partial<Pick<JobContext, 'lastAttempt' | 'producer'>> = {},
 ): JobContext => ({
   id,
   attempt,
-  attempts: more.attempts ?? 3,
+  lastAttempt: more.lastAttempt ?? false,
+  createdAt: 0,
   producer: more.producer ?? null,
   logger: createLogger('test', 'silent'),
   signal: new AbortController().signal,

@@ -40,6 +40,12 @@ export const httpPayload = z
     headers: z
       .record(headerName, headerValue)
       .refine((headers) => Object.keys(headers).length <= 50, 'at most 50 headers')
+      .refine(
+        (headers) =>
+          new Set(Object.keys(headers).map((name) => name.toLowerCase())).size ===
+          Object.keys(headers).length,
+        'a header name given twice (names are not case-sensitive)',
+      )
       .optional(),
     body: z.string().max(MAX_HTTP_BODY).optional(),
     timeoutMs: z.int().min(100).max(MAX_HTTP_TIMEOUT_MS).optional(),

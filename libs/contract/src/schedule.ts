@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { jobs, jobTypes } from './catalog.ts';
+import { type JobType, jobs, jobTypes } from './catalog.ts';
 import { timeZone } from './time-zone.ts';
 
 /*
@@ -44,9 +44,18 @@ const cron = z
   .max(200)
   .refine(isCron, 'expected a cron expression of 5 or 6 fields, e.g. "0 7 * * *"');
 
+/**
+ * The types a schedule may fire: not those that call out for an API key (`http`, and the
+ * deliveries only Errand makes), whose targets and signatures belong to the key that enqueues
+ * them; a schedule's jobs have no key.
+ */
+export const schedulableTypes = jobTypes.filter(
+  (type) => jobs[type].enqueueScope !== 'none' && type !== 'http',
+);
+
 /** The job each fire adds: a job type of the contract and a payload that type accepts. */
 export const scheduleJob = z.strictObject({
-  type: z.enum(jobTypes),
+  type: z.enum(schedulableTypes as [JobType, ...JobType[]]),
   data: z.unknown().default({}),
   attempts: z.int().min(1).max(100).optional(),
   priority: z.int().min(1).max(2_097_152).optional(),

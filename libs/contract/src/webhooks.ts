@@ -150,7 +150,7 @@ export const replayRequest = z
       .meta({ description: 'Logged events to read (not all may be wanted by the subscription)' }),
     cursor: z
       .string()
-      .regex(/^[0-9]{1,20}-[0-9]{1,20}$/, 'a cursor of an earlier replay')
+      .regex(/^[0-9]{1,15}-[0-9]{1,15}$/, 'a cursor of an earlier replay')
       .optional()
       .meta({ description: 'The `cursor` of the previous page: go on after it' }),
   })

@@ -43,6 +43,9 @@ function pathAllowed(url: URL, prefix: string | undefined): boolean {
   // An encoded slash or backslash could be decoded by the server into a segment boundary
   // (`/hooks/..%2Fadmin`): under a path prefix, such a path is not allowed.
   if (/%2f|%5c/i.test(url.pathname)) return false;
+  // Nor path parameters (`;`) or a segment like `..;`: servlet containers strip the first and
+  // resolve the second after the check (`/hooks/..;/admin` is `/admin` there).
+  if (url.pathname.includes(';') || /(^|\/)\.\./.test(url.pathname)) return false;
   const base = prefix.endsWith('/') ? prefix : `${prefix}/`;
   return url.pathname === prefix || url.pathname.startsWith(base);
 }

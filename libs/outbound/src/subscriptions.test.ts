@@ -21,7 +21,7 @@ describe('subscription state', () => {
   });
 
   it('keeps a disable whatever successes and failures race it, and its first reason', async () => {
-    await store.put('a', body);
+    await store.put('a', body, 'ops');
     await Promise.all([
       store.disable('a', '410 Gone', new Date(1_000)),
       ...Array.from({ length: 20 }, (_, i) =>
@@ -36,7 +36,7 @@ describe('subscription state', () => {
   });
 
   it('counts failing time from the first failure in a row, and a success ends the row', async () => {
-    await store.put('b', body);
+    await store.put('b', body, 'ops');
     expect(await store.markFailure('b', 10_000)).toBe(0);
     expect(await store.markFailure('b', 25_000)).toBe(15_000);
     await store.markSuccess('b');
@@ -49,7 +49,7 @@ describe('subscription state', () => {
     expect(
       (await store.list()).find((s) => s.subscription.id === 'b')?.state.disabled,
     ).toBeDefined();
-    await store.put('b', body);
+    await store.put('b', body, 'ops');
     expect(await store.state('b')).toEqual({});
   });
 });

@@ -16,6 +16,8 @@ import { rotated, type StoredSecret, validSecrets } from './secrets.ts';
  */
 export interface Subscription extends SubscriptionBody {
   id: string;
+  /** The API key that put it (its allowed targets bound the URL). */
+  owner: string;
   secrets: StoredSecret[];
   createdAt: string;
   updatedAt: string;
@@ -54,6 +56,36 @@ export function subscriptionStore(redis: RedisClient, prefix: string) {
   const clearState = (id: string) =>
     Promise.all([redis.hdel(keys.disabled, id), redis.hdel(keys.failing, id)]);
 
+  /**
+   * Create or replace; a new subscription gets a secret, returned this once. `owner` is the
+   * API key that put it: deliveries go only to URLs that key's targets allow, as they are then.
+   */
+  async function put(
+    id: string,
+    body: SubscriptionBody,
+    owner: string,
+    now = new Date(),
+  ): Promise<{ subscription: Subscription; created: boolean; secret: string | undefined }> {
+    const before = await readRecord(id);
+    const secret = before ? undefined : newSigningSecret();
+    const record: Subscription = {
+      ...body,
+      id,
+      owner,
+      secrets: before?.secrets ?? [{ secret: secret as string }],
+      createdAt: before?.createdAt ?? now.toISOString(),
+      updatedAt: now.toISOString(),
+    };
+    if (before) {
+      await redis.hset(keys.records, id, JSON.stringify(record));
+    } else if ((await redis.hsetnx(keys.records, id, JSON.stringify(record))) === 0) {
+      // Made by another PUT meanwhile: this one replaces it, keeping the secret that PUT showed.
+      return put(id, body, owner, now);
+    }
+    await clearState(id);
+    return { subscription: record, created: !before, secret };
+  }
+
   return {
     get: readRecord,
     state: readState,
@@ -70,21 +102,7 @@ export function subscriptionStore(redis: RedisClient, prefix: string) {
         }))
         .sort((a, b) => a.subscription.id.localeCompare(b.subscription.id));
     },
-    /** Create or replace; a new subscription gets a secret, returned this once. */
-    async put(id: string, body: SubscriptionBody, now = new Date()) {
-      const before = await readRecord(id);
-      const secret = before ? undefined : newSigningSecret();
-      const record: Subscription = {
-        ...body,
-        id,
-        secrets: before?.secrets ?? [{ secret: secret as string }],
-        createdAt: before?.createdAt ?? now.toISOString(),
-        updatedAt: now.toISOString(),
-      };
-      await redis.hset(keys.records, id, JSON.stringify(record));
-      await clearState(id);
-      return { subscription: record, created: !before, secret };
-    },
+    put,
     async delete(id: string): Promise<boolean> {
       const removed = await redis.hdel(keys.records, id);
       await clearState(id);
@@ -114,9 +132,14 @@ export function subscriptionStore(redis: RedisClient, prefix: string) {
     markSuccess: (id: string) => redis.hdel(keys.failing, id),
     /** Note a failed delivery; the time since the first failure in a row. */
     async markFailure(id: string, now = Date.now()): Promise<number> {
-      await redis.hsetnx(keys.failing, id, String(now));
-      const since = Number(await redis.hget(keys.failing, id));
-      return Number.isFinite(since) ? now - since : 0;
+      // One transaction: a success landing between the two would leave nothing to read.
+      const replies = await redis
+        .multi()
+        .hsetnx(keys.failing, id, String(now))
+        .hget(keys.failing, id)
+        .exec();
+      const since = Number(replies?.[1]?.[1] ?? now);
+      return Number.isFinite(since) ? Math.max(0, now - since) : 0;
     },
   };
 }

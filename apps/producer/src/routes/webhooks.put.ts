@@ -1,6 +1,7 @@
 import { jobs, jobTypes, subscriptionBody } from '@errand/contract';
 import { subscriptionStore } from '@errand/outbound';
 import type { RequestHandler } from 'express';
+import { callerOf } from '../auth.ts';
 import type { Deps } from '../deps.ts';
 import { requireJson } from '../job-type.ts';
 import { checkOutboundAllowed } from '../outbound-check.ts';
@@ -36,7 +37,7 @@ export const putWebhook =
     const definition = parseOr400(body, req.body);
     await checkOutboundAllowed(deps, res, [definition.url]);
     const { subscription, created, secret } = await withRedis(redis, () =>
-      subscriptionStore(redis, prefix).put(id, definition),
+      subscriptionStore(redis, prefix).put(id, definition, callerOf(res).name),
     );
     logger.info({ webhook: id, created }, 'webhook written');
     const view = viewOf(subscription, {});

@@ -34,8 +34,9 @@ export const replayWebhook =
     }
     const page = await withRedis(redis, () =>
       readEvents(redis, prefix, {
-        since: Date.parse(range.since),
-        until: range.until === undefined ? Date.now() : Date.parse(range.until),
+        // Stream ids are ms since 1970: nothing was logged before.
+        since: Math.max(0, Date.parse(range.since)),
+        until: Math.max(0, range.until === undefined ? Date.now() : Date.parse(range.until)),
         limit: range.limit,
         cursor: range.cursor,
       }),

@@ -44,7 +44,8 @@ export const makeHttpProcessor =
         targetAllowed(url, targets)
           ? undefined
           : `${url.origin} is not one of the allowed targets of the key "${ctx.producer}"`,
-      messageId: messageId('http', ctx.id),
+      // The same on every attempt of this job, and not on a later job given the same id.
+      messageId: messageId('http', ctx.id, String(ctx.createdAt)),
       secrets,
     });
     const verdict = verdictOf(response);

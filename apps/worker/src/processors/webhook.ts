@@ -108,7 +108,7 @@ export const makeWebhookProcessor =
     } catch (error) {
       if (error instanceof SnoozeError) throw error;
       if (status === 410 && target.subscription) throw error;
-      const final = error instanceof PermanentError || ctx.attempt >= ctx.attempts;
+      const final = error instanceof PermanentError || ctx.lastAttempt;
       const outcome = final ? 'failed' : 'retrying';
       observe(outcome);
       await record(outcome, status, (error as Error).message);
@@ -148,6 +148,10 @@ async function resolve(deps: WebhookDeps, payload: DeliveryPayload): Promise<Res
     if (!subscription) return { skipped: 'subscription-deleted' };
     const state = await deps.subscriptions.state(to.subscription);
     if (state.disabled) return { skipped: 'subscription-disabled' };
+    // Only where the key that put it may send, as its targets are configured now.
+    const targets = await targetsOf(deps, subscription.owner);
+    if (!targetAllowed(new URL(subscription.url), targets))
+      return { skipped: 'target-not-allowed' };
     const held = await deps.redis.pttl(slowKey(deps.prefix, to.subscription));
     if (held > 0) throw new SnoozeError(`subscription ${to.subscription} is slowed down`, held);
     const origin = new URL(subscription.url).origin;
@@ -156,13 +160,12 @@ async function resolve(deps: WebhookDeps, payload: DeliveryPayload): Promise<Res
       subscription: to.subscription,
       secrets: deps.subscriptions.signingSecrets(subscription),
       allowUrl: (url) =>
-        url.origin === origin
+        url.origin === origin && targetAllowed(url, targets)
           ? undefined
-          : `a redirect to ${url.origin} leaves the subscription's origin`,
+          : `a redirect to ${url.origin} leaves the subscription's allowed targets`,
     };
   }
-  const policy = await deps.policies(to.producer);
-  const targets = (policy?.allowedTargets ?? []).map(parseAllowedTarget);
+  const targets = await targetsOf(deps, to.producer);
   if (!targetAllowed(new URL(to.callbackUrl), targets)) return { skipped: 'target-not-allowed' };
   const secrets = await deps.callerSecrets.of(to.producer);
   if (secrets.length === 0)
@@ -176,4 +179,10 @@ async function resolve(deps: WebhookDeps, payload: DeliveryPayload): Promise<Res
         ? undefined
         : `${url.origin} is not one of the allowed targets of the key "${to.producer}"`,
   };
+}
+
+/** A key's allowed targets as the producer last published them; none for a key it does not know. */
+async function targetsOf(deps: WebhookDeps, key: string | undefined) {
+  const policy = key ? await deps.policies(key) : undefined;
+  return (policy?.allowedTargets ?? []).map(parseAllowedTarget);
 }
