@@ -12,8 +12,19 @@ import type { RedisClient } from '@errand/redis';
  *   <prefix>:{<queue>}:<queue>:sent:<id>  the email send ledger, beside its jobs
  *
  * Keys one command at a time reads or writes stay under the prefix alone (rate limits,
- * sessions, audit, schedule records, analytics by `{event}`). One queue is one slot: a
- * single hot queue does not spread over shards.
+ * sessions, audit, schedule records, analytics by `{event}`), and so do those of outbound
+ * calls, each family owned by one module of `libs/outbound` or `libs/limiter`:
+ *
+ *   <prefix>:callers                 each key's allowed targets (caller-policies.ts)
+ *   <prefix>:signing-secrets         each key's signing secrets (signing-secrets.ts)
+ *   <prefix>:webhooks, …:disabled, …:failing   subscriptions and what deliveries found
+ *   <prefix>:webhooks:log:<id>, …:slow:<id>     a subscription's delivery log and slow-down
+ *   <prefix>:webhooks:events         the event log for replay (event-log.ts)
+ *   <prefix>:limit:<name>:{<sha1>}:… a limited key's holders and rate window (libs/limiter)
+ *   <prefix>:api:audit               the API's audit stream (apps/producer audit.ts)
+ *
+ * A multi-key write among them is one MULTI on one key (or on one limiter's hash tag). One
+ * queue is one slot: a single hot queue does not spread over shards.
  */
 export const queuePrefix = (prefix: string, queue: string) => `${prefix}:{${queue}}`;
 
