@@ -101,7 +101,12 @@ describe('Sentinel failover', () => {
     await completed(back);
     const workersBackMs = Date.now() - killedAt;
     expect(worker.child.exitCode).toBeNull();
-    expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
+    // Ready again, by itself: its blocking connection may still be reconnecting when another
+    // connection completed the job, so give it the seconds a reconnect takes.
+    await eventually(
+      async () => ((await fetch(`${worker.url}/readyz`)).status === 200 ? true : undefined),
+      { timeoutMs: 5_000, what: 'the worker ready again' },
+    );
     // Later jobs are taken by the same worker, without a restart. (Clients that reached the
     // new primary before the sentinels announced it reconnect once more on +switch-master:
     // a request caught in that is a 503 too.)
