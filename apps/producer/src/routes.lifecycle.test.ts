@@ -1,5 +1,5 @@
 import { jobs, jobTypes } from '@errand/contract';
-import { queuePrefix } from '@errand/queues';
+import { queuePrefix, retriesOf } from '@errand/queues';
 import { eventually, request } from '@errand/testing';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -99,6 +99,9 @@ describe('job lifecycle endpoints', () => {
       );
       // It ran again (a second try in all), with a fresh budget of attempts.
       expect((await request(`${api}/v1/jobs/email/${failing.body.id}`)).body.attemptsMade).toBe(2);
+      // Counted as retried by hand, so its next outcome is a new webhook event.
+      const job = await producer.queues.email.getJob(failing.body.id);
+      expect(await retriesOf(producer.redis, job as NonNullable<typeof job>)).toBe(1);
       expect((await post('/v1/jobs/email/999999/retry', {})).status).toBe(404);
     } finally {
       await worker.close();

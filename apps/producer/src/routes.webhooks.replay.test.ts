@@ -28,7 +28,7 @@ describe('webhook replay', () => {
       producer: by,
       timestamp: 1,
       attemptsMade: 0,
-      starts: 1,
+      retries: 0,
       finishedAt: 2,
     };
     const logged = jobEvent(

@@ -1,6 +1,6 @@
 import { createLogger } from '@errand/observability';
 import { readEvents, subscriptionStore } from '@errand/outbound';
-import { closeQueues, openQueues, type Queues } from '@errand/queues';
+import { closeQueues, jobKeyOf, openQueues, type Queues, RETRIES_FIELD } from '@errand/queues';
 import { createRedis, type RedisClient } from '@errand/redis';
 import { startTestRedis, type TestRedis } from '@errand/testing';
 import type { Job } from 'bullmq';
@@ -67,8 +67,12 @@ describe('job outcomes', () => {
     expect(first).toHaveLength(2); // `all` and the callback; `mail` wants email jobs only
     expect(first.some((id) => id.startsWith('wh-all-msg_'))).toBe(true);
     expect(first.some((id) => id.startsWith('cb-msg_'))).toBe(true);
-    // A worker killed before the job was acknowledged: its lock expires, the job runs again.
+    // A worker killed before the job was acknowledged: its lock expires, the job runs again;
+    // and again, after waiting once for a limit (a snooze starts it without an attempt made).
     job.attemptsStarted += 1;
+    job.stalledCounter += 1;
+    await record('analytics', job, { type: 'job.completed', result: { counted: 0 } });
+    job.attemptsStarted += 2;
     job.stalledCounter += 1;
     await record('analytics', job, { type: 'job.completed', result: { counted: 0 } });
     expect(await deliveryIds()).toEqual(first);
@@ -79,11 +83,15 @@ describe('job outcomes', () => {
   it('makes a new event of a job retried by hand that ends the same way again', async () => {
     await queues.webhook.obliterate({ force: true });
     const job = await added();
-    job.attemptsStarted = 3;
+    job.attemptsMade = 2;
     await record('analytics', job, { type: 'job.dead', reason: 'boom' });
-    job.attemptsStarted = 4; // retried by hand, attemptsMade reset: it failed again
+    // Retried by hand (the API's retry counts it; BullMQ resets attemptsMade), and dead again.
+    await redis.hincrby(jobKeyOf(job), RETRIES_FIELD, 1);
     await record('analytics', job, { type: 'job.dead', reason: 'boom' });
-    expect(await deliveryIds()).toHaveLength(2);
+    // Retried from the board (no reset), and dead again one attempt later.
+    job.attemptsMade = 3;
+    await record('analytics', job, { type: 'job.dead', reason: 'boom' });
+    expect(await deliveryIds()).toHaveLength(3);
   });
 
   it('adds nothing for a job nobody listens to, nor for a delivery itself', async () => {

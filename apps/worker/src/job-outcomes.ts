@@ -8,7 +8,7 @@ import {
   type Subscription,
   wants,
 } from '@errand/outbound';
-import { scheduleIdOf } from '@errand/queues';
+import { retriesOf, scheduleIdOf } from '@errand/queues';
 import type { RedisClient } from '@errand/redis';
 import type { Job, Queue } from 'bullmq';
 
@@ -49,7 +49,7 @@ export function makeJobOutcomes(deps: JobOutcomesDeps) {
         producer,
         timestamp: job.timestamp,
         attemptsMade: job.attemptsMade,
-        starts: (job.attemptsStarted ?? 0) - (job.stalledCounter ?? 0),
+        retries: await retriesOf(deps.redis, job),
         finishedAt: Date.now(),
       },
       outcome,

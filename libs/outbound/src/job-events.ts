@@ -15,15 +15,13 @@ export interface FinishedJob {
   producer: string | null;
   /** When it was created (epoch ms): with its id, it tells one job from a later one of that id. */
   timestamp: number;
-  /** Failed attempts before this outcome, as the event tells them. */
+  /** Failed attempts before this outcome: the same when a job runs again after its worker died. */
   attemptsMade: number;
   /**
-   * Starts of the job other than its restarts after a stall (BullMQ's `attemptsStarted -
-   * stalledCounter`): the same when a killed worker's job runs again, one more when a job is
-   * retried by hand (which may reset `attemptsMade`), so a retried job that ends the same way
-   * again is a new event.
+   * How often the job was retried by hand (`retryByHand` in libs/queues), which resets
+   * `attemptsMade`: a retried job that ends the same way again is a new event.
    */
-  starts: number;
+  retries: number;
   finishedAt: number;
 }
 
@@ -35,7 +33,8 @@ export type JobOutcome =
  * The event of a job's outcome, with an id that depends only on the job and the outcome: a
  * worker that dies after enqueueing the deliveries but before the job is acknowledged runs
  * the job again, and its second event has the same id (so the same delivery job ids, which
- * BullMQ does not add twice, and receivers deduplicate on `webhook-id`).
+ * BullMQ does not add twice, and receivers deduplicate on `webhook-id`), whether or not the
+ * rerun waited for a limit first: neither a stall nor a snooze counts an attempt made.
  */
 export function jobEvent(job: FinishedJob, outcome: JobOutcome): LoggedEvent {
   const eventId = messageId(
@@ -43,7 +42,8 @@ export function jobEvent(job: FinishedJob, outcome: JobOutcome): LoggedEvent {
     job.id,
     outcome.type,
     String(job.timestamp),
-    String(job.starts),
+    String(job.attemptsMade),
+    String(job.retries),
   );
   const event: WebhookEvent = {
     type: outcome.type,

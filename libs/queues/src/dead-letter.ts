@@ -1,6 +1,7 @@
 import type { RedisClient } from '@errand/redis';
 import type { Queue } from 'bullmq';
 import { type Entry, type JobCursor, type JobRange, walkSortedSet } from './job-listing.ts';
+import { retryByHand } from './retry-by-hand.ts';
 
 /**
  * The dead-letter actions: retry failed jobs, or discard failed (or completed) ones, chosen by
@@ -50,7 +51,7 @@ export function retryFailedJobs(
     const job = await queue.getJob(id);
     if (!job) return false;
     try {
-      await job.retry('failed', { resetAttemptsMade: true });
+      await retryByHand(redis, job);
       return true;
     } catch (error) {
       if (notThere(error)) return false;

@@ -6,6 +6,7 @@ export * from './queue-state.ts';
 export * from './queues.ts';
 export * from './read-timeout.ts';
 export * from './reconcile.ts';
+export * from './retry-by-hand.ts';
 export * from './schedule-file.ts';
 export * from './schedule-lock.ts';
 export * from './schedule-metrics.ts';

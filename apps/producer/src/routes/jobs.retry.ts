@@ -1,4 +1,5 @@
 import { HttpProblem } from '@errand/http';
+import { retryByHand } from '@errand/queues';
 import type { RequestHandler } from 'express';
 import type { Deps } from '../deps.ts';
 import { jobNotFound, jobPathOf } from '../job-type.ts';
@@ -15,6 +16,6 @@ export const retryJob =
     if (state !== 'failed') {
       throw new HttpProblem('conflict', `Job ${id} is ${state}; only failed jobs can be retried.`);
     }
-    await withRedis(redis, () => job.retry('failed', { resetAttemptsMade: true }));
+    await withRedis(redis, () => retryByHand(redis, job));
     res.status(202).location(`/v1/jobs/${type}/${id}`).json({ id, type, state: 'waiting' });
   };
