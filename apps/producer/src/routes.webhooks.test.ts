@@ -76,6 +76,7 @@ describe('webhooks API', () => {
       ...body,
       id: 'mail',
       producers: null,
+      owner: 'ops',
       status: 'enabled',
       disabled: null,
       failingSince: null,

@@ -25,6 +25,7 @@ export function viewOf(subscription: Subscription, state: SubscriptionState): Su
     types: subscription.types ?? null,
     producers: subscription.producers ?? null,
     description: subscription.description ?? null,
+    owner: subscription.owner,
     createdAt: subscription.createdAt,
     updatedAt: subscription.updatedAt,
     status: state.disabled ? 'disabled' : 'enabled',

@@ -100,6 +100,10 @@ export const subscriptionView = z
     types: z.array(z.string()).nullable().meta({ description: 'null: every job type' }),
     producers: z.array(z.string()).nullable().meta({ description: 'null: every producer' }),
     description: z.string().nullable(),
+    owner: z.string().meta({
+      description:
+        "The API key that last put it: deliveries go only where that key's allowed targets allow",
+    }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     status: z.enum(['enabled', 'disabled']),
