@@ -9,10 +9,19 @@ import { signatureHeaders } from '@errand/signing';
 import { retryAfterMs } from './backoff.ts';
 import { type JobContext, PermanentError, RetryAfterError, SnoozeError } from './processor.ts';
 
+/**
+ * How long a target slot is held without renewal. A worker renews its slots while their
+ * requests run, so this bounds only how long a dead worker's slots stay taken (as BullMQ's job
+ * lock does its jobs).
+ */
+export const TARGET_LEASE_MS = 15_000;
+
 /** How the worker calls out, for http jobs and webhook deliveries alike. */
 export interface OutboundDeps {
   /** Per target origin, over all workers: a slow or rate-limited service cannot take every slot. */
   limiter: KeyedLimiter;
+  /** The limiter's lease (`TARGET_LEASE_MS`): a slot is renewed three times in each. */
+  leaseMs: number;
   limits: (origin: string) => LimitSpec;
   /** Private addresses an operator allows (`OUTBOUND_ALLOW_IPS`); every other one is refused. */
   allowIPAddressList: string[];
@@ -76,6 +85,11 @@ export async function callOut(
     throw new SnoozeError(`${origin} is at its ${admission.reason} limit`, snoozeMs(admission));
   }
   const body = request.body ?? '';
+  // A short lease, renewed while the request runs: the slots of a worker killed mid-request
+  // are free again within one lease, not after the longest request there could be.
+  const renewal = setInterval(() => {
+    admission.lease.extend().catch(() => {}); // a missed renewal: the next one, or the lease ends
+  }, deps.leaseMs / 3);
   try {
     return await safeRequest(request.url, {
       method: request.method,
@@ -101,6 +115,7 @@ export async function callOut(
     if (error instanceof FetchRefusedError) throw new PermanentError(error.message);
     throw error;
   } finally {
+    clearInterval(renewal);
     // The answer stands whatever happens here: a slot not given back frees itself at its
     // lease's end, and a failed release must not turn a sent request into a retried one.
     await admission.lease.release().catch((error: unknown) => {

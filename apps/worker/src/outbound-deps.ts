@@ -7,13 +7,11 @@ import {
   subscriptionStore,
 } from '@errand/outbound';
 import type { RedisClient } from '@errand/redis';
+import { TARGET_LEASE_MS } from './outbound-call.ts';
 import { outboundMetrics } from './outbound-metrics.ts';
 import type { OutboundSettings } from './outbound-settings.ts';
 import type { HttpDeps } from './processors/http.ts';
 import type { WebhookDeps } from './processors/webhook.ts';
-
-/** A slot of a target's limiter held by a worker that died is free again after this. */
-const TARGET_LEASE_MS = 150_000;
 
 /**
  * What the worker needs to call out: the per-origin limiter (in Redis, for every worker
@@ -28,6 +26,7 @@ export function makeOutbound(
 ) {
   const calls = {
     limiter: keyedLimiter(redis, { prefix, name: 'target', leaseMs: TARGET_LEASE_MS }),
+    leaseMs: TARGET_LEASE_MS,
     limits: settings.limits,
     allowIPAddressList: settings.allowIPAddressList,
   };
