@@ -1,15 +1,10 @@
-import { type JobType, jobs, jobTypes } from '@errand/contract';
-import { createLogger, Metrics } from '@errand/observability';
+import type { JobType } from '@errand/contract';
 import type { JobOutcome } from '@errand/outbound';
-import { queuePrefix } from '@errand/queues';
 import { eventually, startTestRedis, type TestRedis } from '@errand/testing';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { allCompleted } from '../test/fleet.testkit.ts';
-import { PermanentError, type Processor, type Processors } from './processor.ts';
-import type { QueueSettings } from './queue-settings.ts';
-import { startWorkers } from './runtime.ts';
+import { startAnalyticsRuntime } from '../test/runtime.testkit.ts';
+import { PermanentError, type Processor } from './processor.ts';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -17,13 +12,6 @@ beforeAll(async () => {
 });
 afterAll(() => redis?.stop());
 
-const settings: QueueSettings = {
-  concurrency: 2,
-  rateMax: undefined,
-  rateDurationMs: 1000,
-  timeoutMs: 5_000,
-  throttles: false,
-};
 const event = { events: [{ id: 'e1', name: 'signup', timestamp: new Date().toISOString() }] };
 let running: { close(): Promise<unknown> }[] = [];
 afterEach(async () => {
@@ -37,32 +25,14 @@ afterEach(async () => {
  */
 async function runtimeRefusingOnce(prefix: string, processor: Processor<JobType>) {
   const recorded: JobOutcome['type'][] = [];
-  const runtime = startWorkers({
-    types: ['analytics'],
-    processors: Object.fromEntries(jobTypes.map((type) => [type, processor])) as Processors,
-    settings: Object.fromEntries(jobTypes.map((type) => [type, settings])) as Record<
-      JobType,
-      QueueSettings
-    >,
-    redisLocation: redis.url,
-    prefix,
-    lockDurationMs: 10_000,
-    stalledIntervalMs: 5_000,
-    retention: { failedHours: 1, failedCount: 100, completedHours: 1, completedCount: 100 },
-    logger: createLogger('test', 'silent'),
-    metrics: new Metrics('test'),
+  const started = await startAnalyticsRuntime(redis.url, prefix, processor, {
     outcomes: async (_type, _job, outcome) => {
       recorded.push(outcome.type);
       if (recorded.length === 1) throw new Error('READONLY You can’t write against a replica');
     },
   });
-  const queue = new Queue(jobs.analytics.queue, {
-    connection: new Redis(redis.url),
-    prefix: queuePrefix(prefix, jobs.analytics.queue),
-  });
-  running.push({ close: () => runtime.close(1_000) }, queue);
-  await runtime.ready();
-  return { queue, recorded };
+  running.push(started);
+  return { queue: started.queue, recorded };
 }
 
 /**
