@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import type { RedisLocation } from '@errand/redis';
+import type { StorageSettings } from '@errand/storage';
 import { loadEnv as dashboardEnv } from '../../apps/dashboard/src/env.ts';
 import { loadEnv as producerEnv } from '../../apps/producer/src/env.ts';
 import { loadEnv as workerEnv } from '../../apps/worker/src/env.ts';
@@ -35,6 +36,8 @@ export interface AppSettings {
   redis: RedisLocation;
 }
 export type Env = Record<string, string | undefined>;
+/** The folder local storage writes; none for an object store. */
+const storageWrites = ({ store }: StorageSettings) => (store.kind === 'local' ? [store.dir] : []);
 export const APPS: Record<string, (env: Env) => AppSettings> = {
   producer: (env) => {
     const e = producerEnv(env);
@@ -42,13 +45,13 @@ export const APPS: Record<string, (env: Env) => AppSettings> = {
       host: e.PRODUCER_HOST,
       port: e.PRODUCER_PORT,
       shutdownMs: e.SHUTDOWN_TIMEOUT_MS,
-      writes: [],
+      writes: storageWrites(e.storage),
       redis: e.redis,
     };
   },
   worker: (env) => {
     const e = workerEnv(env);
-    const writes = [e.STORAGE_DIR];
+    const writes = storageWrites(e.storage);
     const { WORKER_HOST: host, WORKER_PORT: port, SHUTDOWN_TIMEOUT_MS: shutdownMs, redis } = e;
     return { host, port, shutdownMs, writes, redis };
   },

@@ -16,6 +16,7 @@ import { getJob } from './routes/jobs.get.ts';
 import { listJobs } from './routes/jobs.list.ts';
 import { retryJob } from './routes/jobs.retry.ts';
 import { retryJobs } from './routes/jobs.retry-many.ts';
+import { getObject } from './routes/objects.get.ts';
 import { listQueues } from './routes/queues.list.ts';
 import { pauseSchedule, resumeSchedule, runSchedule } from './routes/schedules.control.ts';
 import { deleteSchedule } from './routes/schedules.delete.ts';
@@ -23,6 +24,8 @@ import { getSchedule } from './routes/schedules.get.ts';
 import { listSchedules } from './routes/schedules.list.ts';
 import { putSchedule } from './routes/schedules.put.ts';
 import { rotateSigningSecret } from './routes/signing-secret.rotate.ts';
+import { createUpload } from './routes/uploads.create.ts';
+import { putUpload } from './routes/uploads.put.ts';
 import { deleteWebhook } from './routes/webhooks.delete.ts';
 import { listWebhookDeliveries } from './routes/webhooks.deliveries.ts';
 import { getWebhook } from './routes/webhooks.get.ts';
@@ -65,6 +68,10 @@ export const routes: Route[] = [
   ['get', '/v1/webhooks/:id/deliveries', 'admin', listWebhookDeliveries],
   ['post', '/v1/webhooks/:id/replay', 'admin', replayWebhook],
   ['post', '/v1/signing-secret', 'enqueue', rotateSigningSecret],
+  // Image sources in, outputs out, for storage no caller can reach (local files).
+  ['post', '/v1/uploads', 'enqueue', createUpload],
+  ['put', '/v1/uploads/:name', 'enqueue', putUpload],
+  ['get', '/v1/objects/*key', 'read', getObject],
   // The dead letter: jobs of a type by state, and failed ones retried or discarded in bulk.
   // No route is `POST /v1/jobs/:type/:id`, so `/retry` (like `/batch`) is no job id's.
   ['get', '/v1/jobs/:type', 'read', listJobs],

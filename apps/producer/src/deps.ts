@@ -3,6 +3,7 @@ import type { JobType } from '@errand/contract';
 import type { Logger, Metrics } from '@errand/observability';
 import type { Queues, Schedules } from '@errand/queues';
 import type { RedisClient } from '@errand/redis';
+import type { ObjectLinks, Storage } from '@errand/storage';
 import type { Counter, Histogram } from 'prom-client';
 import type { ApiKey } from './api-keys.ts';
 import type { JobEvents } from './job-events.ts';
@@ -67,4 +68,9 @@ export interface Deps {
   prefix: string;
   /** Backpressure: most jobs a queue may have waiting before enqueues get 503; 0 = no limit. */
   maxWaiting: Record<JobType, number>;
+  /** Image sources and outputs: uploads go in, outputs are served or presigned. */
+  storage: Storage;
+  links: ObjectLinks;
+  /** Largest image upload, through the API or a presigned PUT. */
+  uploadMaxBytes: number;
 }

@@ -1,6 +1,7 @@
 import { commonEnv, envVar, parseEnvParts } from '@errand/config';
 import { envNameOf, type JobType, jobs, jobTypes } from '@errand/contract';
 import { RedisLocationEnv } from '@errand/redis';
+import { StorageEnv } from '@errand/storage';
 import { z } from 'zod';
 import { apiKeysVar } from './api-keys.ts';
 
@@ -20,6 +21,8 @@ export const ProducerEnv = z
     API_KEYS: apiKeysVar,
     /** Requests per second per API key (all anonymous callers share one budget while no keys are set). */
     API_RATE_LIMIT: envVar.int(100, 1),
+    /** Largest image a caller may upload (`PUT /v1/uploads/…`, or a presigned PUT). */
+    UPLOAD_MAX_BYTES: envVar.int(20 * 1024 * 1024, 1),
   })
   .superRefine((env, ctx) => {
     if (env.API_KEYS.length > 0) return;
@@ -58,9 +61,14 @@ const maxWaiting = z.looseObject({}).transform((env, ctx) => {
 /** The producer's settings, with the depth limit of each job type under `maxWaiting`. */
 export function loadEnv(env: Record<string, string | undefined>) {
   const parts = parseEnvParts(
-    { base: ProducerEnv, maxWaiting, redis: RedisLocationEnv },
+    { base: ProducerEnv, maxWaiting, redis: RedisLocationEnv, storage: StorageEnv },
     env,
     'producer',
   );
-  return { ...parts.base, maxWaiting: parts.maxWaiting, redis: parts.redis };
+  return {
+    ...parts.base,
+    maxWaiting: parts.maxWaiting,
+    redis: parts.redis,
+    storage: parts.storage,
+  };
 }

@@ -5,6 +5,7 @@ import { createLogger, Metrics } from '@errand/observability';
 import { publishCallerPolicies } from '@errand/outbound';
 import { closeQueues, makeSchedules, openQueues, refuseOldKeyLayout } from '@errand/queues';
 import { connectRedis } from '@errand/redis';
+import { objectLinks, openStorage } from '@errand/storage';
 import { buildApp } from './app.ts';
 import { ANONYMOUS } from './auth.ts';
 import { producerMetrics } from './deps.ts';
@@ -31,6 +32,9 @@ try {
   }
 
   // 2. dependencies
+  // Image uploads and outputs: a folder, or an S3-compatible bucket that must answer now.
+  const storage = openStorage(env.storage);
+  await storage.check();
   // The commands of the requests in flight (rate limit, depth check, add) go out in one
   // write per tick instead of one each: a loaded producer's CPU went mostly to socket writes.
   const redis = await connectRedis(env.redis, 'producer', {
@@ -60,6 +64,9 @@ try {
       metrics,
       prefix: env.QUEUE_PREFIX,
       maxWaiting: env.maxWaiting,
+      storage,
+      links: objectLinks(storage, env.storage.urlExpirySeconds),
+      uploadMaxBytes: env.UPLOAD_MAX_BYTES,
     },
     { bodyLimitBytes: env.BODY_LIMIT_BYTES, apiKeys: env.API_KEYS, rateLimit: env.API_RATE_LIMIT },
   );
@@ -75,6 +82,7 @@ try {
     await closing;
     await closeQueues(queues);
     await redis.quit();
+    storage.close();
   });
 } catch (error) {
   startupFailed('producer', error);

@@ -1,10 +1,14 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { makeAnalyticsReader } from '@errand/analytics';
 import { type JobType, jobTypes } from '@errand/contract';
 import { closeServer, listen } from '@errand/http';
 import { createLogger, Metrics } from '@errand/observability';
 import { closeQueues, makeSchedules, openQueues, type Queues } from '@errand/queues';
 import { createRedis } from '@errand/redis';
+import { objectLinks, openStorage, type StorageSettings } from '@errand/storage';
 import { baseUrl, startTestRedis, type TestRedis } from '@errand/testing';
 import type { Redis } from 'ioredis';
 import { apiKeysVar } from '../src/api-keys.ts';
@@ -20,6 +24,9 @@ export interface TestProducerOptions {
   maxWaiting?: Partial<Deps['maxWaiting']>;
   /** REDIS_COMMAND_TIMEOUT_MS (main.ts's default: 2 s). */
   commandTimeoutMs?: number;
+  /** Where uploads and outputs live; a temp folder of its own by default. */
+  storage?: StorageSettings;
+  uploadMaxBytes?: number;
 }
 
 /** The producer's app in-process, on its own real Redis, listening on a free port. */
@@ -35,6 +42,12 @@ export async function startProducer(prefix: string, options: TestProducerOptions
   const queues: Queues = openQueues(redis, prefix);
   const events = makeJobEvents({ redis, redisLocation: server.url, queues });
   const metrics = producerMetrics(new Metrics('test'));
+  const storageDir = await mkdtemp(join(tmpdir(), 'errand-producer-storage-'));
+  const storageSettings = options.storage ?? {
+    store: { kind: 'local', dir: storageDir },
+    urlExpirySeconds: 3600,
+  };
+  const storage = openStorage(storageSettings);
   const deps: Deps = {
     redis,
     queues,
@@ -48,6 +61,9 @@ export async function startProducer(prefix: string, options: TestProducerOptions
       ...(Object.fromEntries(jobTypes.map((type) => [type, 0])) as Record<JobType, number>),
       ...options.maxWaiting,
     },
+    storage,
+    links: objectLinks(storage, storageSettings.urlExpirySeconds),
+    uploadMaxBytes: options.uploadMaxBytes ?? 1024 * 1024,
   };
   const app = buildApp(deps, {
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
@@ -69,7 +85,9 @@ export async function startProducer(prefix: string, options: TestProducerOptions
       await closing;
       await closeQueues(queues);
       redis.disconnect();
+      storage.close();
       await server.stop();
+      await rm(storageDir, { recursive: true, force: true });
     },
   };
 }

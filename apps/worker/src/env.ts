@@ -6,6 +6,7 @@ import {
 import { commonEnv, envVar, parseEnvParts } from '@errand/config';
 import { analyticsName, type JobType, jobTypes } from '@errand/contract';
 import { type RedisLocation, RedisLocationEnv } from '@errand/redis';
+import { StorageEnv } from '@errand/storage';
 import { z } from 'zod';
 import { outboundSettings } from './outbound-settings.ts';
 import { queueSettings } from './queue-settings.ts';
@@ -76,8 +77,7 @@ export const WorkerEnv = z.object({
     .regex(/^smtps?:\/\//, 'expected an smtp:// or smtps:// URL')
     .default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().min(3).default('Errand <no-reply@errand.localhost>'),
-  /** Local directory of image inputs (`{ key }` sources) and outputs. */
-  STORAGE_DIR: z.string().min(1).default('data/storage'),
+  /** Largest image source, fetched (`{ url }`) or stored (`{ key }`). */
   IMAGE_MAX_BYTES: envVar.int(20 * 1024 * 1024, 1),
   IMAGE_MAX_PIXELS: envVar.int(100_000_000, 1),
   IMAGE_FETCH_TIMEOUT_MS: envVar.int(15_000, 1),
@@ -102,8 +102,14 @@ export type WorkerEnv = z.output<typeof WorkerEnv>;
 
 /** The worker's settings, with per-queue settings (`EMAIL_CONCURRENCY`…) under `queues`. */
 export function loadEnv(env: Record<string, string | undefined>) {
-  const { base, queues, redis, outbound } = parseEnvParts(
-    { base: WorkerEnv, queues: queueSettings, redis: RedisLocationEnv, outbound: outboundSettings },
+  const { base, queues, redis, outbound, storage } = parseEnvParts(
+    {
+      base: WorkerEnv,
+      queues: queueSettings,
+      redis: RedisLocationEnv,
+      outbound: outboundSettings,
+      storage: StorageEnv,
+    },
     env,
     'worker',
   );
@@ -112,6 +118,7 @@ export function loadEnv(env: Record<string, string | undefined>) {
     queues,
     redis,
     outbound,
+    storage,
     analytics: analyticsSettings(base),
     runtime: {
       ...runtimeSettings(base, queues, redis),

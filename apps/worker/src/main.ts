@@ -12,7 +12,7 @@ import {
   refuseOldKeyLayout,
 } from '@errand/queues';
 import { connectRedis, createRedis } from '@errand/redis';
-import { LocalStorage } from '@errand/storage';
+import { objectLinks, openStorage } from '@errand/storage';
 import express from 'express';
 import { createTransport } from 'nodemailer';
 import { loadEnv } from './env.ts';
@@ -38,6 +38,9 @@ try {
   const entries = await loadScheduleFile(scheduleFile, { required: !!env.SCHEDULES_FILE });
 
   // 2. dependencies
+  // Image sources and outputs: a folder, or an S3-compatible bucket that must answer now.
+  const storage = openStorage(env.storage);
+  await storage.check();
   // Processors' own commands (analytics script, send ledger): those of the jobs running at
   // once go out in one write per tick instead of one each.
   const redis = await connectRedis(env.redis, 'worker', {
@@ -69,7 +72,6 @@ try {
   }
   // Pooled SMTP; the URL carries auth and TLS (smtps://, or STARTTLS when the server offers it).
   const transport = createTransport({ url: env.SMTP_URL, pool: true, maxConnections: 5 });
-  const storage = new LocalStorage(env.STORAGE_DIR);
   const metrics = new Metrics('worker');
   // http jobs and webhook deliveries: what they may call, how they sign, their limits
   const outbound = makeOutbound(redis, env.QUEUE_PREFIX, env.outbound, metrics);
@@ -88,6 +90,7 @@ try {
     },
     image: {
       storage,
+      links: objectLinks(storage, env.storage.urlExpirySeconds),
       maxInputPixels: env.IMAGE_MAX_PIXELS,
       fetch: {
         maxBytes: env.IMAGE_MAX_BYTES,
@@ -144,6 +147,7 @@ try {
     await closeQueues(queues);
     await queueRedis.quit();
     await redis.quit();
+    storage.close();
   });
 } catch (error) {
   startupFailed('worker', error);

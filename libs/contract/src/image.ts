@@ -5,7 +5,10 @@ const storageKey = z
   .min(1)
   .max(512)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'letters, digits, ".", "_", "-" and "/" only')
-  .refine((key) => !key.split('/').includes('..'), 'must not contain ".." segments');
+  .refine(
+    (key) => !key.split('/').some((part) => ['', '.', '..'].includes(part)),
+    'must not contain empty, "." or ".." segments',
+  );
 
 const source = z.union([
   z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2048) }),
@@ -28,6 +31,22 @@ export const imagePayload = z.strictObject({
 
 export type ImagePayload = z.infer<typeof imagePayload>;
 
+/** One rendered output: where it is, what it is, and a URL to download it. */
+export interface ImageOutput {
+  key: string;
+  format: string;
+  contentType: string;
+  bytes: number;
+  width: number;
+  height: number;
+  /**
+   * A presigned GET on an object store, until `expiresAt` (`GET /v1/jobs/image/{id}` signs a
+   * fresh one); with local storage, the API's `/v1/objects/<key>`, relative to its base URL.
+   */
+  url: string;
+  expiresAt?: string;
+}
+
 export interface ImageResult {
-  outputs: { key: string; format: string; bytes: number; width: number; height: number }[];
+  outputs: ImageOutput[];
 }

@@ -13,4 +13,5 @@ export * from './job-meta.ts';
 export * from './maintenance.ts';
 export * from './schedule.ts';
 export * from './time-zone.ts';
+export * from './upload.ts';
 export * from './webhooks.ts';

@@ -21,6 +21,7 @@ export const problems = {
   'unknown-job-type': { status: 404, title: 'There is no such job type' },
   'job-not-found': { status: 404, title: 'There is no such job' },
   'not-found': { status: 404, title: 'There is no such resource' },
+  'object-not-found': { status: 404, title: 'There is no such stored object' },
   'schedule-not-found': { status: 404, title: 'There is no such schedule' },
   'webhook-not-found': { status: 404, title: 'There is no such webhook subscription' },
   'method-not-allowed': { status: 405, title: 'This method is not allowed here' },
@@ -37,8 +38,14 @@ export const problems = {
     status: 409,
     title: 'The webhook subscription is disabled (a PUT of it re-enables it)',
   },
+  'length-required': { status: 411, title: 'The upload must say its size (Content-Length)' },
   'body-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be application/json' },
+  'unsupported-image-type': {
+    status: 415,
+    title: 'The upload must be an image: jpeg, png, webp, avif, gif or tiff',
+  },
+  'range-not-satisfiable': { status: 416, title: 'The range lies outside the object' },
   'idempotency-in-progress': {
     status: 409,
     title: 'Another request with this Idempotency-Key is in progress',
@@ -53,6 +60,7 @@ export const problems = {
   'redis-unavailable': { status: 503, title: 'The job store is unavailable' },
   'queue-full': { status: 503, title: 'The queue is over its depth limit' },
   'redis-full': { status: 503, title: 'The job store is out of memory' },
+  'storage-unavailable': { status: 503, title: 'The image storage is unavailable' },
 } as const satisfies Record<string, ProblemKind>;
 
 export type ProblemType = keyof typeof problems;

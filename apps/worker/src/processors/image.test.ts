@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImagePayload } from '@errand/contract';
-import { LocalStorage } from '@errand/storage';
+import { LocalStorage, objectLinks } from '@errand/storage';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testContext } from '../../test/processor.testkit.ts';
@@ -21,6 +21,7 @@ describe('image processor (real sharp, real bytes)', () => {
   let photo: Buffer;
   const deps = (overrides: Partial<ImageDeps> = {}): ImageDeps => ({
     storage,
+    links: objectLinks(storage, 3600),
     maxInputPixels: 10_000_000,
     fetch: { maxBytes: 5_000_000, timeoutMs: 5_000, allowIPAddressList: ['127.0.0.1'] },
     ...overrides,
@@ -32,7 +33,7 @@ describe('image processor (real sharp, real bytes)', () => {
     photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a7' } })
       .jpeg()
       .toBuffer();
-    await storage.put('uploads/photo.jpg', photo);
+    await storage.put('uploads/photo.jpg', photo, { contentType: 'image/jpeg' });
     server = createServer((req, res) => {
       if (req.url === '/photo.jpg') res.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo);
       else if (req.url === '/moved') res.writeHead(302, { location: '/photo.jpg' }).end();
@@ -67,11 +68,21 @@ describe('image processor (real sharp, real bytes)', () => {
       {
         key: 'images/7/0.webp',
         format: 'webp',
+        contentType: 'image/webp',
         bytes: expect.any(Number),
         width: 320,
         height: 240,
+        url: '/v1/objects/images/7/0.webp', // local files: the API serves them
       },
-      { key: 'images/7/1.png', format: 'png', bytes: expect.any(Number), width: 100, height: 100 },
+      {
+        key: 'images/7/1.png',
+        format: 'png',
+        contentType: 'image/png',
+        bytes: expect.any(Number),
+        width: 100,
+        height: 100,
+        url: '/v1/objects/images/7/1.png',
+      },
     ]);
     // a schedule's fire: its id holds ":", which no storage key may
     const fired = await makeImageProcessor(deps())(
@@ -131,6 +142,9 @@ describe('image processor (real sharp, real bytes)', () => {
       maxInputPixels: 1000,
     });
     await fails({ source: { key: 'uploads/none.jpg' }, outputs: jpeg }, /no stored object/);
+    await fails({ source: { key: 'uploads/photo.jpg' }, outputs: jpeg }, /more than 1000/, {
+      fetch: { maxBytes: 1000, timeoutMs: 5_000 },
+    });
     await fails({ source: { url: `${origin}/gone` }, outputs: jpeg }, /answered 404/);
   });
 });

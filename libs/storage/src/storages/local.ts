@@ -1,8 +1,10 @@
+import { constants, createWriteStream } from 'node:fs';
 import {
+  access,
   lstat,
   mkdir,
+  open,
   opendir,
-  readFile,
   realpath,
   rename,
   rm,
@@ -11,7 +13,19 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { checkKey, InvalidKeyError, type Storage } from '../storage.ts';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { contentTypeOf } from '../content-types.ts';
+import {
+  type ByteRange,
+  checkKey,
+  InvalidKeyError,
+  type ObjectInfo,
+  ObjectTooLargeError,
+  type PutOptions,
+  type Storage,
+  StorageError,
+} from '../storage.ts';
 
 /** What a sweep did in one folder: entries left in it, and whether it deleted any. */
 interface Swept {
@@ -29,12 +43,20 @@ const unlessGone = <T>(work: Promise<T>): Promise<T | undefined> =>
     throw error;
   });
 
-/** Objects as files under one directory; writes go to a temp file first, then rename. */
+let temps = 0;
+
+/**
+ * Objects as files under one directory; writes go to a temp file first, then rename. A file
+ * has no stored content type: its key's extension gives it. No presigned URLs: the API serves
+ * and takes the files (`/v1/objects/…`, `/v1/uploads/…`).
+ */
 export class LocalStorage implements Storage {
   readonly root: string;
+  readonly description: string;
 
   constructor(root: string) {
     this.root = resolve(root);
+    this.description = `folder ${this.root}`;
   }
 
   private path(key: string): string {
@@ -44,22 +66,90 @@ export class LocalStorage implements Storage {
     return path;
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
+  /** The path of an existing regular file that really is under the root (no link out of it). */
+  private async existing(key: string): Promise<string | undefined> {
+    const path = this.path(key);
+    const real = await unlessGone(realpath(path));
+    if (real === undefined) return undefined;
+    if (!real.startsWith((await realpath(this.root)) + sep))
+      throw new InvalidKeyError(`key "${key}" leads out of the storage root`);
+    return real;
+  }
+
+  async check(): Promise<void> {
     try {
-      return await readFile(this.path(key));
+      await mkdir(this.root, { recursive: true });
+      await access(this.root, constants.R_OK | constants.W_OK);
     } catch (error) {
-      if (isCode(error, 'ENOENT')) return undefined;
+      throw new StorageError(`STORAGE_DIR: cannot use ${this.root}: ${(error as Error).message}`);
+    }
+  }
+
+  async get(key: string, { maxBytes = Infinity } = {}): Promise<Buffer | undefined> {
+    const path = await this.existing(key);
+    if (path === undefined) return undefined;
+    const file = await unlessGone(open(path));
+    if (file === undefined) return undefined;
+    try {
+      const { size } = await file.stat();
+      if (size > maxBytes)
+        throw new ObjectTooLargeError(`"${key}" is ${size} bytes, more than ${maxBytes}`);
+      return await file.readFile();
+    } finally {
+      await file.close();
+    }
+  }
+
+  async put(key: string, body: Buffer | Readable, { contentLength }: PutOptions): Promise<void> {
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}.${process.pid}.${++temps}.tmp`;
+    try {
+      if (Buffer.isBuffer(body)) await writeFile(temp, body);
+      else {
+        let written = 0;
+        const count = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            written += chunk.length;
+            done(null, chunk);
+          },
+        });
+        await pipeline(body, count, createWriteStream(temp));
+        if (contentLength !== undefined && written !== contentLength)
+          throw new StorageError(
+            `"${key}": ${written} bytes came, ${contentLength} were announced`,
+          );
+      }
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true });
       throw error;
     }
   }
 
-  async put(key: string, body: Buffer): Promise<void> {
-    const path = this.path(key);
-    await mkdir(dirname(path), { recursive: true });
-    const temp = `${path}.${process.pid}.tmp`;
-    await writeFile(temp, body);
-    await rename(temp, path);
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    const path = await this.existing(key);
+    const stat = path === undefined ? undefined : await unlessGone(lstat(path));
+    if (!stat?.isFile()) return undefined;
+    return { size: stat.size, contentType: contentTypeOf(key), lastModified: stat.mtime };
   }
+
+  async open(key: string, range?: ByteRange): Promise<Readable | undefined> {
+    const path = await this.existing(key);
+    const file = path === undefined ? undefined : await unlessGone(open(path));
+    if (file === undefined) return undefined;
+    return file.createReadStream({ ...range, autoClose: true });
+  }
+
+  async signedGet() {
+    return undefined;
+  }
+
+  async signedPut() {
+    return undefined;
+  }
+
+  close(): void {}
 
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
