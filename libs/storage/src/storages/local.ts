@@ -141,11 +141,13 @@ export class LocalStorage implements Storage {
     return file.createReadStream({ ...range, autoClose: true });
   }
 
-  async signedGet() {
+  async signedGet(key: string) {
+    checkKey(key);
     return undefined;
   }
 
-  async signedPut() {
+  async signedPut(key: string) {
+    checkKey(key);
     return undefined;
   }
 
