@@ -3,6 +3,7 @@
  * 1. Redis: REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES when given; else reuse or start a local redis-server
  *    with AOF in data/redis.
  * 2. SMTP: SMTP_URL when given; else a local catcher that saves each message in data/mail.
+ *    Image storage: STORAGE_URL or STORAGE_DIR when given; else the folder data/storage.
  * 3. Dashboard users: with no users file, an `admin` with a random password, printed once.
  * 4. Producer, worker and dashboard, each its own process (as in production).
  * 5. Ctrl-C: stop the apps (they drain), then the catcher, then Redis. A second Ctrl-C forces.
@@ -112,7 +113,11 @@ try {
     WORKER_PORT: env.WORKER_PORT ?? '3002',
   };
   await ensureDashboardUser();
-  const common = { ...redisEnv, SMTP_URL: smtpUrl, ...ports };
+  // Producer and worker must see the same storage: uploads in, outputs out.
+  const storageEnv: Record<string, string> =
+    env.STORAGE_URL || env.STORAGE_DIR ? {} : { STORAGE_DIR: join(DATA_DIR, 'storage') };
+  console.log(`storage:   ${env.STORAGE_URL ?? env.STORAGE_DIR ?? storageEnv.STORAGE_DIR}`);
+  const common = { ...redisEnv, ...storageEnv, SMTP_URL: smtpUrl, ...ports };
   startApp('producer', common);
   startApp('worker', common);
   startApp('dashboard', common);
