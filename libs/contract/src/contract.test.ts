@@ -64,8 +64,12 @@ describe('image payload', () => {
   });
 
   it('refuses ".." in keys, non-http URLs, unknown fields and no outputs', () => {
+    for (const key of ['uploads/./a.png', 'uploads//a.png', 'uploads/a.png/'])
+      expect(problems(imagePayload, { source: { key }, outputs }), key).toBe(
+        'source.key: must not contain empty, "." or ".." segments',
+      );
     expect(problems(imagePayload, { source: { key: 'uploads/../secrets' }, outputs })).toBe(
-      'source.key: must not contain ".." segments',
+      'source.key: must not contain empty, "." or ".." segments',
     );
     const file = { source: { url: 'file:///etc/passwd' }, outputs };
     expect(problems(imagePayload, file)).toMatch(/^source\.url: /);
