@@ -26,6 +26,7 @@ import { createDocument, type ZodOpenApiOperationObject } from 'zod-openapi';
 import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_TTL_S } from './idempotency.ts';
 import { STREAM_ID } from './job-event-log.ts';
 import { deadLetterPaths } from './openapi.dead-letter.ts';
+import { storagePaths } from './openapi.storage.ts';
 import { webhookPaths } from './openapi.webhooks.ts';
 import { CANCELLABLE } from './routes/jobs.cancel.ts';
 
@@ -293,6 +294,7 @@ export function openApiDocument() {
         }),
       },
       ...webhookPaths({ op, errors, json }),
+      ...storagePaths({ op, errors, json }),
     },
   });
 }

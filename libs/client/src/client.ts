@@ -8,27 +8,25 @@ import type {
   JobType,
   JobView,
   PayloadInput,
-  ProblemDocument,
   QueueStatus,
 } from '@errand/contract';
 import { deadLetterCalls } from './dead-letter.ts';
 import { ErrandApiError } from './errors.ts';
 import { isoOf, queryString } from './query.ts';
-import {
-  backoffMs,
-  defaultRetryPolicy,
-  RETRYABLE_STATUS,
-  type RetryPolicy,
-  sleep,
-} from './retry.ts';
+import { backoffMs, defaultRetryPolicy, type RetryPolicy, sleep } from './retry.ts';
 import { scheduleCalls } from './schedules.ts';
+import { type Call, makeSend } from './send.ts';
 import { FINAL_EVENTS, type JobEvent, readEvents } from './sse.ts';
+import { storageCalls } from './storage.ts';
 import { webhookCalls } from './webhooks.ts';
 
 export interface ClientOptions {
   /** Where the producer listens, e.g. `http://127.0.0.1:3000`. */
   baseUrl: string;
-  /** An API key with the scopes the calls need (enqueue, read, admin). */
+  /**
+   * An API key with the scopes the calls need (enqueue, read, admin). Sent to `baseUrl` only,
+   * never to an object store's presigned URL.
+   */
   apiKey?: string;
   /** Retries on network errors, 429 and 503; default 5. */
   retries?: number;
@@ -56,62 +54,25 @@ export interface AnalyticsQueryOptions extends CallOptions {
   limit?: number;
 }
 
-interface Call {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  path: string;
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** Whether a request that may have reached the server can be sent again. */
-  repeatable: boolean;
-  signal?: AbortSignal | undefined;
-}
-
 /**
  * A typed client of the Errand enqueue API. Payloads and results are typed by the job
  * contract. Every enqueue carries one Idempotency-Key for all its tries, so retrying after a
  * network error, a 429 or a 503 never makes a second job.
  */
 export function createClient(options: ClientOptions) {
-  const doFetch = options.fetch ?? fetch;
   const policy: RetryPolicy = {
     ...defaultRetryPolicy,
     ...options.retry,
     ...(options.retries === undefined ? {} : { retries: options.retries }),
   };
-  const base = options.baseUrl.replace(/\/+$/, '');
-  const auth: Record<string, string> = options.apiKey
-    ? { authorization: `Bearer ${options.apiKey}` }
-    : {};
+  const send = makeSend({
+    baseUrl: options.baseUrl,
+    apiKey: options.apiKey,
+    policy,
+    fetch: options.fetch ?? fetch,
+  });
   const path = (type: string, id?: string, tail = '') =>
     `/v1/jobs/${encodeURIComponent(type)}${id === undefined ? '' : `/${encodeURIComponent(id)}`}${tail}`;
-
-  async function send(call: Call): Promise<Response> {
-    for (let attempt = 0; ; attempt++) {
-      let response: Response;
-      try {
-        response = await doFetch(`${base}${call.path}`, {
-          method: call.method,
-          headers: {
-            ...auth,
-            ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...call.headers,
-          },
-          body: call.body === undefined ? undefined : JSON.stringify(call.body),
-          signal: call.signal ?? null,
-        });
-      } catch (error) {
-        if (call.signal?.aborted || !call.repeatable || attempt >= policy.retries) throw error;
-        await sleep(backoffMs(policy, attempt), call.signal);
-        continue;
-      }
-      if (response.ok) return response;
-      if (!RETRYABLE_STATUS.has(response.status) || attempt >= policy.retries) {
-        throw new ErrandApiError(response.status, await problemOf(response));
-      }
-      await response.body?.cancel();
-      await sleep(backoffMs(policy, attempt, response.headers.get('retry-after')), call.signal);
-    }
-  }
   const json = async <R>(call: Call): Promise<R> => (await (await send(call)).json()) as R;
 
   return {
@@ -276,15 +237,9 @@ export function createClient(options: ClientOptions) {
     ...webhookCalls(send),
     /** The dead letter: `listJobs`, `retryJobs`, `discardJobs`. */
     ...deadLetterCalls(json),
+    /** Images in and out: `upload`, `createUpload`, `sendUpload`, `download`, `fetchObject`. */
+    ...storageCalls(send),
   };
 }
 
 export type ErrandClient = ReturnType<typeof createClient>;
-
-async function problemOf(response: Response): Promise<ProblemDocument | undefined> {
-  try {
-    return (await response.json()) as ProblemDocument;
-  } catch {
-    return undefined;
-  }
-}

@@ -18,3 +18,21 @@ export class ErrandApiError extends Error {
     return this.problem?.type.split('/').pop();
   }
 }
+
+/**
+ * An object store refused a presigned request (an upload's PUT, an output's GET), after any
+ * retries. A presigned URL past its `expiresAt` is refused (403): ask the API for a fresh one.
+ */
+export class ObjectStoreError extends Error {
+  override name = 'ObjectStoreError';
+  readonly status: number;
+  /** The store's error code, e.g. `SignatureDoesNotMatch` (S3's `<Code>`), when it gave one. */
+  readonly code: string | undefined;
+
+  constructor(status: number, body: string) {
+    const code = /<Code>([^<]{1,100})<\/Code>/.exec(body)?.[1];
+    super(`The object store answered ${status}${code ? ` (${code})` : ''}`);
+    this.status = status;
+    this.code = code;
+  }
+}

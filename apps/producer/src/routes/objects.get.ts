@@ -19,7 +19,13 @@ export const getObject =
     const key = keyOf(req.params.key);
     const info = await withStorage(logger, () => storage.stat(key));
     if (!info) throw notFound(key);
-    const range = byteRangeOf(req.get('range'), info.size);
+    // Ranges are a GET's only (RFC 9110 §14.2): a HEAD gets the whole object's headers.
+    const range = req.method === 'GET' ? byteRangeOf(req.get('range'), info.size) : undefined;
+    // Opened before any header is set: an object gone meanwhile, or a store that fails now,
+    // answers a problem without the year-long cache-control of an output.
+    const body =
+      req.method === 'HEAD' ? undefined : await withStorage(logger, () => storage.open(key, range));
+    if (req.method !== 'HEAD' && !body) throw notFound(key);
     res.set({
       'content-type': info.contentType,
       'cache-control': OUTPUT_CACHE_CONTROL,
@@ -32,12 +38,10 @@ export const getObject =
       res.status(206).set('content-range', `bytes ${range.start}-${range.end}/${info.size}`);
     }
     res.set('content-length', String(range ? range.end - range.start + 1 : info.size));
-    if (req.method === 'HEAD') {
+    if (!body) {
       res.end();
       return;
     }
-    const body = await withStorage(logger, () => storage.open(key, range));
-    if (!body) throw notFound(key);
     body.on('error', (error) => {
       logger.warn({ err: error.message, key }, 'object stream failed');
       res.destroy(error);
