@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { request, S3Server } from '@errand/testing';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +122,23 @@ describe.each(['local', 's3'] as const)('uploads and outputs, %s storage', (kind
     }
     for (const key of ['big.jpg', 'chunked.jpg', 'page.jpg', 'none.jpg', 'empty.jpg'])
       expect(await producer.deps.storage.stat(`uploads/${key}`)).toBeUndefined();
+  });
+
+  it('stores nothing of an upload cut off midway', async () => {
+    const { hostname, port } = new URL(producer.api);
+    const socket = connect(Number(port), hostname);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `PUT /v1/uploads/cut.jpg HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: Bearer ${WRITER}\r\n` +
+        'content-type: image/jpeg\r\ncontent-length: 50000\r\n\r\n',
+    );
+    socket.write(Buffer.alloc(10_000, 1));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.destroy();
+    // Whatever the store was sent, no object appears, and the producer goes on serving.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await producer.deps.storage.stat('uploads/cut.jpg')).toBeUndefined();
+    expect((await put('after-cut.jpg', photo)).status).toBe(201);
   });
 
   it('wants the enqueue scope to upload and the read scope to download', async () => {

@@ -66,6 +66,27 @@ describe.each(['local', 's3'] as const)('%s storage', (kind) => {
     expect(whole && (await text(whole))).toBe('0123456789');
   });
 
+  it('keeps nothing of a stream that fails, or brings another size than announced', async () => {
+    const failing = () => {
+      const stream = new Readable({ read() {} });
+      stream.push(Buffer.alloc(100));
+      setTimeout(() => stream.destroy(new Error('client went away')), 50);
+      return stream;
+    };
+    const cases: [string, () => Readable, number, RegExp][] = [
+      ['uploads/short.png', () => Readable.from([Buffer.alloc(10)]), 20, /10 bytes came of the 20/],
+      ['uploads/long.png', () => Readable.from([Buffer.alloc(30)]), 20, /30 bytes came of the 20/],
+      ['uploads/failing.png', failing, 1_000, /client went away/],
+    ];
+    for (const [key, body, contentLength, reason] of cases) {
+      await expect(
+        storage.put(key, body(), { contentType: 'image/png', contentLength }),
+        key,
+      ).rejects.toThrow(reason);
+      expect(await storage.stat(key), key).toBeUndefined();
+    }
+  });
+
   it('answers undefined for a missing object, and deletes what it is told to', async () => {
     expect(await storage.get('images/none.png')).toBeUndefined();
     expect(await storage.stat('images/none.png')).toBeUndefined();

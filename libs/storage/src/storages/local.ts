@@ -13,9 +13,10 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { contentTypeOf } from '../content-types.ts';
+import { exactLength } from '../exact-length.ts';
 import {
   type ByteRange,
   checkKey,
@@ -106,20 +107,7 @@ export class LocalStorage implements Storage {
     const temp = `${path}.${process.pid}.${++temps}.tmp`;
     try {
       if (Buffer.isBuffer(body)) await writeFile(temp, body);
-      else {
-        let written = 0;
-        const count = new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            written += chunk.length;
-            done(null, chunk);
-          },
-        });
-        await pipeline(body, count, createWriteStream(temp));
-        if (contentLength !== undefined && written !== contentLength)
-          throw new StorageError(
-            `"${key}": ${written} bytes came, ${contentLength} were announced`,
-          );
-      }
+      else await pipeline(exactLength(key, body, contentLength).stream, createWriteStream(temp));
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true });

@@ -11,6 +11,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { exactLength } from '../exact-length.ts';
 import {
   type ByteRange,
   checkKey,
@@ -86,7 +87,11 @@ export class S3Storage implements Storage {
       // Short connect timeout: a store that is down fails the attempt in seconds, and the
       // job's own retries take over. Two tries inside the SDK cover a dropped connection.
       maxAttempts: 2,
-      requestHandler: { connectionTimeout: 3_000, requestTimeout: 60_000 },
+      requestHandler: {
+        connectionTimeout: 3_000,
+        requestTimeout: 60_000,
+        throwOnRequestTimeout: true,
+      },
       // Checksums only where S3 requires them: many S3-compatible stores refuse the newer
       // default ones, and a presigned PUT would otherwise carry the checksum of no body.
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -159,19 +164,37 @@ export class S3Storage implements Storage {
 
   async put(key: string, body: Buffer | Readable, options: PutOptions): Promise<void> {
     const Key = this.keyOf(key);
+    // A stream that fails or brings another size than announced aborts the request, so the
+    // store keeps nothing of it (some S3-compatible stores would keep a short body).
+    const abort = new AbortController();
+    const started = Date.now();
+    const checked = Buffer.isBuffer(body)
+      ? undefined
+      : exactLength(key, body, options.contentLength);
+    void checked?.failed.then((error) => error && abort.abort(error));
     try {
       await this.client.send(
         new PutObjectCommand({
           Bucket: this.location.bucket,
           Key,
-          Body: body,
+          Body: checked?.stream ?? body,
           ContentType: options.contentType,
           CacheControl: options.cacheControl,
           ContentLength: Buffer.isBuffer(body) ? body.length : options.contentLength,
         }),
+        { abortSignal: abort.signal },
       );
     } catch (error) {
-      throw this.failed('writing', key, error);
+      if (!abort.signal.aborted) throw this.failed('writing', key, error);
+    }
+    const failed = await checked?.failed;
+    if (failed) {
+      // Some S3-compatible stores keep what came of an aborted PUT: take it back, but not an
+      // earlier object under the key (S3 itself keeps that one), written before this PUT.
+      const kept = await this.stat(key).catch(() => undefined);
+      if (kept && kept.lastModified.getTime() >= Math.floor(started / 1000) * 1000)
+        await this.delete(key).catch(() => undefined);
+      throw failed instanceof StorageError ? failed : this.failed('writing', key, failed);
     }
   }
 
