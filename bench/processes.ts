@@ -20,20 +20,21 @@ export interface BenchProcess {
 }
 
 /**
- * Start `script` (a .ts file run by this Node) and wait for a line containing `ready` in its
- * output. Output goes to `logFile`, not through a pipe to this process, so reading 20,000
- * log lines a second does not cost the benchmark's own CPU.
+ * Start `script` (a .ts or .js file run by this Node, with `args`) and wait for a line
+ * containing `ready` in its output. Output goes to `logFile`, not through a pipe to this
+ * process, so reading 20,000 log lines a second does not cost the benchmark's own CPU.
  */
 export async function startProcess(
   script: string,
   env: Record<string, string>,
   logFile: string,
   ready: string,
+  args: readonly string[] = [],
 ): Promise<BenchProcess> {
   const fd = openSync(logFile, 'w');
   // BENCH_CPU_PROF=<dir>: every process of the run writes a .cpuprofile there as it exits
   const profile = process.env.BENCH_CPU_PROF;
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [script, ...args], {
     env: {
       PATH: process.env.PATH ?? '',
       ...(profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profile}` } : {}),

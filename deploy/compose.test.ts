@@ -1,195 +1,59 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose's ${VAR} in the cases, not JS templates
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Deployment, load, type Variant } from './test/compose.model.ts';
+import { parse } from 'yaml';
+import { BREAKS, type Break, variantOf } from './test/compose.breaks.ts';
+import { type Deployment, load, settingsOf } from './test/compose.model.ts';
 import { type Rule, rules } from './test/compose.rules.ts';
 import {
   composeCommand,
   type DeployFiles,
+  MINIO_COMPOSE_FILE,
   ROOT,
   readDeployFiles,
   run,
+  S3_COMPOSE_FILE,
   SENTINEL_COMPOSE_FILE,
 } from './test/compose.testkit.ts';
 
-/** A break that a rule must catch: every `from` in one file replaced by `to`. */
-type Break = [rule: keyof typeof rules, file: keyof DeployFiles, from: string, to: string];
-const BREAKS: Break[] = [
-  ['services', 'compose', 'prom/prometheus:v3.13.1', 'prom/prometheus:latest'],
-  ['services', 'compose', '  grafana:\n', '  graphs:\n'],
-  [
-    'redisPrivate',
-    'compose',
-    '    networks: [internal]\n',
-    '    networks: [internal]\n    ports: ["6379:6379"]\n',
-  ],
-  ['redisPrivate', 'compose', '- redis-data:/data', '- ./data/redis:/data'],
-  ['redisHealth', 'compose', '--user errand ', ''],
-  ['redisHealth', 'compose', '"$$ERRAND_REDIS_PASSWORD"', 'errand-password'],
-  ['networks', 'compose', 'internal: true', 'internal: false'],
-  ['networks', 'compose', '    networks: [internal]\n', '    networks: [internal, front]\n'],
-  [
-    'networks',
-    'compose',
-    '    networks: [front]\n    healthcheck:',
-    '    networks: [front, internal]\n    healthcheck:',
-  ],
-  ['apps', 'compose', "127.0.0.1:3002/readyz'", "127.0.0.1:3002/healthz'"],
-  ['apps', 'compose', 'condition: service_healthy', 'condition: service_started'],
-  ['apps', 'compose', 'restart: unless-stopped', 'restart: on-failure'],
-  ['grace', 'compose', 'stop_grace_period: 40s', 'stop_grace_period: 30s'],
-  ['appEnv', 'compose', '${DASHBOARD_COOKIE_SECURE:-false}', 'maybe'],
-  ['appEnv', 'dockerfile', 'PRODUCER_HOST=0.0.0.0', 'PRODUCER_HOST=127.0.0.1'],
-  [
-    'appEnv',
-    'compose',
-    'image-storage:/var/lib/errand/storage',
-    'image-storage:/var/lib/errand/images',
-  ],
-  ['scalable', 'compose', '  worker:\n', '  worker:\n    container_name: errand-worker\n'],
-  ['loopback', 'compose', '"${BIND_ADDRESS:-127.0.0.1}:3000:3000"', '"3000:3000"'],
-  ['loopback', 'envExample', 'BIND_ADDRESS=127.0.0.1', 'BIND_ADDRESS=0.0.0.0'],
-  [
-    'secrets',
-    'compose',
-    '${GRAFANA_ADMIN_PASSWORD:?set GRAFANA_ADMIN_PASSWORD in .env (see .env.example)}',
-    'admin',
-  ],
-  [
-    'secrets',
-    'compose',
-    '${ERRAND_REDIS_PASSWORD:?set ERRAND_REDIS_PASSWORD in .env}@',
-    '0123456789abcdef@',
-  ],
-  ['secrets', 'envExample', 'GRAFANA_ADMIN_PASSWORD=\n', 'GRAFANA_ADMIN_PASSWORD=change-me\n'],
-  ['secrets', 'gitignore', '\n.env\n', '\n'],
-  ['variables', 'envExample', 'LOG_LEVEL=info\n', ''],
-  ['variables', 'envExample', 'ERRAND_TAG=local\n', 'ERRAND_TAG=local\nUNUSED_SETTING=1\n'],
-  ['devProfile', 'compose', '    profiles: [dev]\n', ''],
-  ['monitoring', 'prometheus', '"dashboard:3001"', '"dashboard:3000"'],
-  [
-    'monitoring',
-    'compose',
-    '    networks: [front]\n    healthcheck:',
-    '    networks: [internal]\n    healthcheck:',
-  ],
-  ['monitoring', 'grafanaDatasources', 'http://prometheus:9090', 'http://prom:9090'],
-  ['monitoring', 'compose', './deploy/prometheus/alerts.yml:', './deploy/prometheus/rules.yml:'],
-  ['baseImages', 'dockerfile', 'FROM node:24.21.0-bookworm-slim', 'FROM node:latest'],
-  ['baseImages', 'dockerfile', 'FROM node:24.21.0-bookworm-slim', 'FROM node:24.21.0-alpine'],
-  ['dependencies', 'dockerfile', 'npm ci --omit=dev', 'npm ci'],
-  ['dependencies', 'dockerfile', 'npm ci --omit=dev', 'npm install --omit=dev'],
-  ['runtime', 'dockerfile', 'USER node\n', ''],
-  ['runtime', 'dockerfile', 'ENV NODE_ENV=production', 'ENV NODE_ENV=development'],
-  ['runtime', 'dockerfile', 'ENTRYPOINT ["/usr/bin/tini", "--"]\n', ''],
-  [
-    'runtime',
-    'dockerfile',
-    'CMD ["node", "apps/worker/src/main.ts"]',
-    'CMD ["node", "apps/producer/src/main.ts"]',
-  ],
-  ['imageHealth', 'dockerfile', "/readyz')", "/healthz')"],
-  ['lint', 'dockerfile', 'EXPOSE 3000', 'EXPOSE'],
-  ['dockerignore', 'dockerignore', '\n.env\n', '\n'],
-  ['dockerignore', 'dockerignore', '**/node_modules\n', 'node_modules\n'],
-  ['dockerignore', 'dockerignore', '\n.git\n', '\n'],
-  ['dockerignore', 'dockerignore', '\ndeploy\n', '\ndeploy\napps/*/templates\n'],
-  // The Sentinel variant (deploy/compose.sentinel.yml over docker-compose.yml)
-  [
-    'services',
-    'composeSentinel',
-    '  sentinel-2:\n    <<: *sentinel\n',
-    '  sentinel-2:\n    <<: *sentinel\n    image: redis:latest\n',
-  ],
-  ['redisPrivate', 'composeSentinel', '- redis-3-data:/data', '- redis-2-data:/data'],
-  ['redisPrivate', 'composeSentinel', '- sentinel-3-data:/data', '- ./data/sentinel-3:/data'],
-  [
-    'redisPrivate',
-    'composeSentinel',
-    '    ERRAND_REDIS_REPLICA_PASSWORD: ${ERRAND_REDIS_REPLICA_PASSWORD:',
-    '    UNUSED_REPLICA_PASSWORD: ${ERRAND_REDIS_REPLICA_PASSWORD:',
-  ],
-  [
-    'redisPrivate',
-    'composeSentinel',
-    '  command: ["sentinel"]\n',
-    '  command: ["sentinel"]\n  ports: ["26379:26379"]\n',
-  ],
-  ['redisHealth', 'composeSentinel', '--user errand ', ''],
-  [
-    'networks',
-    'composeSentinel',
-    '  command: ["sentinel"]\n  networks: [internal]\n',
-    '  command: ["sentinel"]\n  networks: [internal, front]\n',
-  ],
-  [
-    'apps',
-    'composeSentinel',
-    '  sentinel-3:\n    condition: service_healthy',
-    '  sentinel-3:\n    condition: service_started',
-  ],
-  [
-    'secrets',
-    'composeSentinel',
-    '${ERRAND_REDIS_SENTINEL_PASSWORD:?set ERRAND_REDIS_SENTINEL_PASSWORD in .env for the Sentinel group (see .env.example)}',
-    '0123456789abcdef0123456789abcdef',
-  ],
-  ['variables', 'envExample', 'ERRAND_SENTINEL_FAILOVER_TIMEOUT_MS=60000\n', ''],
-  [
-    'sentinel',
-    'composeSentinel',
-    '"--replicaof", "redis", "6379", "--replica-announce-ip", "redis-3"',
-    '"--replica-announce-ip", "redis-3"',
-  ],
-  [
-    'sentinel',
-    'composeSentinel',
-    '"--replica-announce-ip", "redis-2"',
-    '"--replica-announce-ip", "redis"',
-  ],
-  [
-    'sentinel',
-    'composeSentinel',
-    'ERRAND_SENTINEL_ANNOUNCE_HOST: sentinel-2',
-    'ERRAND_SENTINEL_ANNOUNCE_HOST: sentinel-1',
-  ],
-  ['sentinel', 'composeSentinel', '    ERRAND_REDIS_REPLICATION: sentinel\n', ''],
-  [
-    'sentinel',
-    'composeSentinel',
-    'REDIS_SENTINELS: sentinel-1:26379,sentinel-2:26379,sentinel-3:26379',
-    'REDIS_SENTINELS: sentinel-1:26379',
-  ],
-  [
-    'sentinel',
-    'composeSentinel',
-    '  REDIS_SENTINEL_NAME: errand\n',
-    '  REDIS_SENTINEL_NAME: other\n',
-  ],
-  ['sentinel', 'composeSentinel', '  REDIS_USERNAME: errand\n', '  REDIS_USERNAME: admin\n'],
-  ['sentinel', 'composeSentinel', 'SENTINEL CKQUORUM errand', 'PING'],
-  ['sentinel', 'compose', 'redis://errand:', 'redis://admin:'],
-];
-/** A break in the Sentinel file is looked for in the Sentinel variant, any other in the one Redis. */
-const variantOf = (file: keyof DeployFiles): Variant =>
-  file === 'composeSentinel' ? 'sentinel' : 'single';
+/** A service as `docker compose config` prints it, for what the tests read. */
+interface ResolvedService {
+  environment?: Record<string, string>;
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+}
+
+/** .env for deploy/compose.s3.yml alone, a bucket on AWS S3: no endpoint, virtual-hosted style. */
+const AWS_ENV = {
+  STORAGE_URL: 's3://acme-errand-images/production',
+  S3_ENDPOINT: '',
+  S3_PUBLIC_ENDPOINT: '',
+  S3_REGION: 'eu-west-1',
+  S3_FORCE_PATH_STYLE: 'false',
+  S3_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+};
 
 /**
  * The compose deployment, checked without a Docker engine: each rule (`test/compose.rules.ts`)
  * reads the files as written (docker-compose.yml, Dockerfile, .env.example, .dockerignore, and
- * the Prometheus and Grafana files they mount) and lists what breaks it. Every rule has cases
- * below that break a file on purpose and must be caught, so no rule passes by checking
- * nothing. Last, docker compose itself validates the file.
+ * the Prometheus and Grafana files they mount) and lists what breaks it, in each variant: the
+ * main file alone, and with the files of deploy/ laid over it (Sentinel; images on S3, on MinIO
+ * or elsewhere). Every rule has cases (test/compose.breaks.ts) that break a file on purpose and
+ * must be caught, so no rule passes by checking nothing. Last, docker compose itself validates
+ * the files.
  */
 let files: DeployFiles;
 let deployment: Deployment;
 let sentinelDeployment: Deployment;
+let minioDeployment: Deployment;
+let awsDeployment: Deployment;
 beforeAll(async () => {
   files = await readDeployFiles();
   deployment = load(files);
   sentinelDeployment = load(files, 'sentinel');
+  minioDeployment = load(files, 'minio');
+  awsDeployment = load(files, 's3', AWS_ENV);
 });
 
 describe('the compose deployment (docker-compose.yml, Dockerfile, .env.example, .dockerignore)', () => {
@@ -197,6 +61,10 @@ describe('the compose deployment (docker-compose.yml, Dockerfile, .env.example, 
     it(title, () => expect([...check(deployment)]).toEqual([]));
     it(`with ${SENTINEL_COMPOSE_FILE}: ${title}`, () =>
       expect([...check(sentinelDeployment)]).toEqual([]));
+    it(`with ${S3_COMPOSE_FILE} and ${MINIO_COMPOSE_FILE}: ${title}`, () =>
+      expect([...check(minioDeployment)]).toEqual([]));
+    it(`with ${S3_COMPOSE_FILE} and a bucket on AWS S3: ${title}`, () =>
+      expect([...check(awsDeployment)]).toEqual([]));
   }
 
   const named = (b: Break) => {
@@ -204,10 +72,50 @@ describe('the compose deployment (docker-compose.yml, Dockerfile, .env.example, 
     const short = change.length > 90 ? `${change.slice(0, 89)}…` : change;
     return [`${b[0]} catches ${b[1]}: ${short}`, b] as const;
   };
-  it.each(BREAKS.map(named))('%s', (_title, [rule, file, from, to]) => {
+  it.each(BREAKS.map(named))('%s', (_title, [rule, file, from, to, variant]) => {
     expect(files[file], `"${from}" is no longer in ${file}: update this case`).toContain(from);
-    const broken = load({ ...files, [file]: files[file].replaceAll(from, to) }, variantOf(file));
+    const broken = load(
+      { ...files, [file]: files[file].replaceAll(from, to) },
+      variant ?? variantOf(file),
+    );
     expect([...(rules[rule] as Rule).check(broken)]).not.toEqual([]);
+  });
+
+  it(`with ${S3_COMPOSE_FILE} alone and the MinIO settings of .env.example, storage finds no minio`, () => {
+    expect([...rules.storage.check(load(files, 's3'))]).toEqual([
+      'S3_ENDPOINT http://minio:9000: there is no service minio',
+    ]);
+  });
+
+  it('gives producer and worker the same store: the volume, the MinIO bucket, the AWS bucket', () => {
+    const storeOf = (d: Deployment, app: string) => {
+      const settings = settingsOf(d, app);
+      return typeof settings === 'string' ? settings : settings.storage;
+    };
+    for (const d of [deployment, sentinelDeployment, minioDeployment, awsDeployment])
+      expect(storeOf(d, 'producer')).toEqual(storeOf(d, 'worker'));
+    expect(storeOf(deployment, 'producer')).toEqual({
+      kind: 'local',
+      dir: '/var/lib/errand/storage',
+    });
+    expect(storeOf(minioDeployment, 'producer')).toMatchObject({
+      kind: 's3',
+      bucket: 'errand',
+      prefix: 'images/',
+      endpoint: 'http://minio:9000',
+      publicEndpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'errand' },
+    });
+    expect(storeOf(awsDeployment, 'worker')).toMatchObject({
+      kind: 's3',
+      bucket: 'acme-errand-images',
+      prefix: 'production/',
+      endpoint: undefined,
+      publicEndpoint: undefined,
+      region: 'eu-west-1',
+      forcePathStyle: false,
+    });
   });
 
   it('has a break for every rule', () => {
@@ -242,6 +150,23 @@ describe('docker compose on the file (no engine needed)', () => {
     configOf(['docker-compose.yml'], envFile, ...args);
   const sentinelConfig = (envFile: string, ...args: string[]) =>
     configOf(['docker-compose.yml', SENTINEL_COMPOSE_FILE], envFile, ...args);
+  const s3Config = (envFile: string, ...args: string[]) =>
+    configOf(['docker-compose.yml', S3_COMPOSE_FILE], envFile, ...args);
+  const minioConfig = (envFile: string, ...args: string[]) =>
+    configOf(['docker-compose.yml', S3_COMPOSE_FILE, MINIO_COMPOSE_FILE], envFile, ...args);
+  /** An .env file of the filled-in values with `changes` made; its path. */
+  const envWith = async (name: string, changes: Record<string, string>) => {
+    const file = join(dir ?? '', name);
+    const values = new Map([...deployment.filled, ...Object.entries(changes)]);
+    await writeFile(file, [...values].map(([key, value]) => `${key}='${value}'\n`).join(''));
+    return file;
+  };
+  /** The services as docker compose resolves them (files merged, .env interpolated). */
+  const resolved = async (answer: Promise<{ code: number | null; output: string }>) => {
+    const { code, output } = await answer;
+    expect(code, output).toBe(0);
+    return (parse(output) as { services: Record<string, ResolvedService> }).services;
+  };
 
   it('accepts the file with .env filled in as .env.example says', async () => {
     expect(await config(filled, '-q')).toEqual({ code: 0, output: '' });
@@ -270,14 +195,66 @@ describe('docker compose on the file (no engine needed)', () => {
   });
 
   it('refuses the Sentinel variant while a password of its own is empty, and names it', async () => {
-    const withOut = join(dir ?? '', 'no-sentinel-password.env');
-    const lines = [...deployment.filled]
-      .filter(([key]) => key !== 'ERRAND_REDIS_SENTINEL_PASSWORD')
-      .map(([key, value]) => `${key}='${value}'`);
-    await writeFile(withOut, `${lines.join('\n')}\nERRAND_REDIS_SENTINEL_PASSWORD=\n`);
+    const withOut = await envWith('no-sentinel-password.env', {
+      ERRAND_REDIS_SENTINEL_PASSWORD: '',
+    });
     const answer = await sentinelConfig(withOut, '-q');
     expect(answer.code).not.toBe(0);
     expect(answer.output).toMatch(/set ERRAND_REDIS_SENTINEL_PASSWORD in \.env/);
     expect(await config(withOut, '-q')).toEqual({ code: 0, output: '' }); // the one Redis needs none
+  });
+
+  it('mounts the image-storage volume into the producer and the workers at the same STORAGE_DIR', async () => {
+    const services = await resolved(config(filled));
+    for (const app of ['producer', 'worker']) {
+      expect(services[app]?.environment?.STORAGE_DIR).toBe('/var/lib/errand/storage');
+      expect(services[app]?.volumes).toContain('image-storage:/var/lib/errand/storage:rw');
+    }
+  });
+
+  it(`accepts ${S3_COMPOSE_FILE} and ${MINIO_COMPOSE_FILE} over it: MinIO and the job that makes its bucket besides the rest`, async () => {
+    expect(await minioConfig(filled, '-q')).toEqual({ code: 0, output: '' });
+    const services = await resolved(minioConfig(filled));
+    expect(Object.keys(services).sort()).toEqual(
+      [
+        ...['redis', 'producer', 'worker', 'dashboard', 'prometheus', 'grafana', 'mailpit'],
+        ...['minio', 'minio-setup'],
+      ].sort(),
+    );
+    for (const app of ['producer', 'worker']) {
+      expect(services[app]?.depends_on?.['minio-setup']).toEqual({
+        condition: 'service_completed_successfully',
+      });
+    }
+  });
+
+  it(`gives producer and worker the same store with ${S3_COMPOSE_FILE} alone (AWS S3), and no STORAGE_DIR`, async () => {
+    const services = await resolved(s3Config(await envWith('aws.env', AWS_ENV)));
+    const storage = (app: string) =>
+      Object.entries(services[app]?.environment ?? {}).filter(([key]) =>
+        /^(STORAGE_|S3_)/.test(key),
+      );
+    expect(storage('producer')).toEqual(storage('worker'));
+    expect(Object.fromEntries(storage('worker'))).toMatchObject({
+      STORAGE_DIR: '',
+      STORAGE_URL: 's3://acme-errand-images/production',
+      S3_ENDPOINT: '',
+      S3_REGION: 'eu-west-1',
+      S3_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+    });
+    expect(Object.keys(services)).not.toContain('minio');
+  });
+
+  it('refuses the S3 variant while its secret is empty, MinIO while its password is, and names them', async () => {
+    const noSecret = await envWith('no-s3-secret.env', { S3_SECRET_ACCESS_KEY: '' });
+    const answer = await s3Config(noSecret, '-q');
+    expect(answer.code).not.toBe(0);
+    expect(answer.output).toMatch(/set S3_SECRET_ACCESS_KEY in \.env/);
+    const noRoot = await envWith('no-minio-password.env', { MINIO_ROOT_PASSWORD: '' });
+    const refused = await minioConfig(noRoot, '-q');
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toMatch(/set MINIO_ROOT_PASSWORD in \.env/);
+    expect(await s3Config(noRoot, '-q')).toEqual({ code: 0, output: '' }); // a store elsewhere needs none
+    expect(await config(noSecret, '-q')).toEqual({ code: 0, output: '' }); // the volume needs neither
   });
 });

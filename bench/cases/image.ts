@@ -8,17 +8,25 @@ import { alternate, type BenchCase, type BenchContext, compared } from '../case.
 import { photoFixture, RENDITIONS } from '../image-fixture.ts';
 import { cpuMeter, drained, waitingAtMost } from '../measure.ts';
 import { appScript, ROOT, startProcess } from '../processes.ts';
+import { type S3Store, startS3Store } from '../s3-store.ts';
 
 const CONCURRENCY = jobs.image.concurrency;
 const FIXTURE_KEY = 'uploads/photo.jpg';
 
-/** One side's run: `count` jobs, the first `warm` of them not timed; its files and log. */
+type Side = 'sharp' | 'errand' | 's3';
+
+/** One side's run: `count` jobs, the first `warm` of them not timed; its log. */
 interface Run {
   prefix: string;
-  storageDir: string;
   logFile: string;
   count: number;
   warm: number;
+}
+
+/** Where Errand's worker keeps its images: the settings, and the store's processes to meter. */
+interface Store {
+  env: Record<string, string>;
+  pids: Record<string, number | undefined>;
 }
 
 /** Poll a process's log until it contains `text`; resolves with the time it did. */
@@ -30,12 +38,12 @@ async function said(logFile: string, text: string): Promise<number> {
 }
 
 /** The plain sharp loop, timed by what it says in its log. */
-async function sharpLoop(ctx: BenchContext, run: Run) {
+async function sharpLoop(ctx: BenchContext, run: Run, storageDir: string) {
   const loop = await startProcess(
     join(ROOT, 'bench', 'sharp-loop.ts'),
     {
-      FIXTURE: join(run.storageDir, FIXTURE_KEY),
-      OUT_DIR: run.storageDir,
+      FIXTURE: join(storageDir, FIXTURE_KEY),
+      OUT_DIR: storageDir,
       COUNT: String(run.count),
       CONCURRENCY: String(CONCURRENCY),
       WARM: String(run.warm),
@@ -52,7 +60,7 @@ async function sharpLoop(ctx: BenchContext, run: Run) {
 }
 
 /** Errand's worker draining `count` image jobs of the stored fixture, timed by the queue. */
-async function errandWorker(ctx: BenchContext, run: Run) {
+async function errandWorker(ctx: BenchContext, run: Run, store: Store) {
   const queue = new Queue(jobs.image.queue, {
     connection: ctx.redis,
     prefix: queuePrefix(run.prefix, jobs.image.queue),
@@ -69,14 +77,14 @@ async function errandWorker(ctx: BenchContext, run: Run) {
       WORKER_QUEUES: 'image',
       WORKER_PORT: '0',
       IMAGE_CONCURRENCY: String(CONCURRENCY),
-      STORAGE_DIR: run.storageDir,
       LOG_LEVEL: 'info',
+      ...store.env,
     },
     run.logFile,
     'worker running',
   );
   const { at: from } = await waitingAtMost(queue, run.count - run.warm);
-  const meter = await cpuMeter(ctx.redis, { worker: worker.child.pid });
+  const meter = await cpuMeter(ctx.redis, { worker: worker.child.pid, ...store.pids });
   const to = await drained(queue);
   const note = await meter.shares((to - from) / 1000, run.count - run.warm);
   const failed = await queue.getJobCountByTypes('failed');
@@ -90,27 +98,45 @@ async function errandWorker(ctx: BenchContext, run: Run) {
 /**
  * One side renders `count` jobs in a process of its own, timed once warm: from the moment it
  * has started the first tenth of the jobs (its code compiled, sharp's threads up) to the last
- * output written. Each run has a storage folder of its own holding the fixture.
+ * output written. Each run has a storage folder of its own holding the fixture, or (`s3`) a
+ * prefix of its own in the bucket, the fixture put there as an upload would be.
  */
 async function renderOnce(
   ctx: BenchContext,
-  side: 'sharp' | 'errand',
+  side: Side,
   n: number,
   count: number,
   photo: Buffer,
+  s3: S3Store,
 ) {
   const prefix = `image-${side}-${n}`;
   const warm = Math.floor(count / 10);
-  const storageDir = join(ctx.dir, prefix);
-  await mkdir(join(storageDir, 'uploads'), { recursive: true });
-  await writeFile(join(storageDir, FIXTURE_KEY), photo);
-  const run = { prefix, storageDir, logFile: join(ctx.dir, `${prefix}.log`), count, warm };
-  const { from, to, note } =
-    side === 'sharp' ? await sharpLoop(ctx, run) : await errandWorker(ctx, run);
-  await rm(storageDir, { recursive: true, force: true });
+  const run = { prefix, logFile: join(ctx.dir, `${prefix}.log`), count, warm };
+  let timed: { from: number; to: number; note: string };
+  if (side === 's3') {
+    const bucket = s3.open(prefix);
+    await bucket.put(FIXTURE_KEY, photo, { contentType: 'image/jpeg' });
+    bucket.close();
+    const pids = { 's3 store': s3.process.child.pid };
+    timed = await errandWorker(ctx, run, { env: s3.env(prefix), pids });
+  } else {
+    const storageDir = join(ctx.dir, prefix);
+    await mkdir(join(storageDir, 'uploads'), { recursive: true });
+    await writeFile(join(storageDir, FIXTURE_KEY), photo);
+    timed =
+      side === 'sharp'
+        ? await sharpLoop(ctx, run, storageDir)
+        : await errandWorker(ctx, run, { env: { STORAGE_DIR: storageDir }, pids: {} });
+    await rm(storageDir, { recursive: true, force: true });
+  }
+  const { from, to, note } = timed;
   // one decimal: at a few jobs a second, whole numbers would move the ratio by several percent
   return { rate: Math.round(((count - warm) * 10_000) / (to - from)) / 10, note };
 }
+
+/** The notes (`run <n> <side>: …`, as `alternate` writes them) of the runs of `sides`. */
+const notesOf = (notes: string[], sides: Side[]) =>
+  notes.filter((note) => sides.some((side) => new RegExp(`^run \\d+ ${side}:`).test(note)));
 
 /**
  * Image jobs through Errand's worker process (contract check, timeout, a log line at start
@@ -119,36 +145,54 @@ async function renderOnce(
  * read the same 2048×1536 photo-like JPEG from a file, render the same two outputs with the
  * same sharp calls, write them to files. Both run the catalog's image concurrency with sharp's
  * default threads, so only what Errand adds around sharp differs.
+ *
+ * In the same run, the same worker with its images on an S3-compatible store (the fixture put
+ * in the bucket, each output a PUT and a presigned download URL) against the worker on local
+ * files: what the network store costs. The store is s3rver on loopback (bench/s3-store.ts),
+ * whose CPU is in the notes; no target, it measures.
  */
 export const image: BenchCase = {
   name: 'image',
   async run(ctx) {
     const count = Math.max(10, Math.round(120 * ctx.scale));
     const photo = await photoFixture();
-    const { best, notes } = await alternate(
-      ctx,
-      ['sharp', 'errand'],
-      (side, run) => renderOnce(ctx, side, run, count, photo),
-      'jobs/s',
-    );
-    return [
-      compared(
+    const s3 = await startS3Store(ctx.dir);
+    try {
+      const { best, notes } = await alternate(
+        ctx,
+        ['sharp', 'errand', 's3'],
+        (side, run) => renderOnce(ctx, side, run, count, photo, s3),
+        'jobs/s',
+      );
+      const work = `${count} image jobs, 2048×1536 JPEG → WebP 1024 + JPEG 256² thumb, concurrency ${CONCURRENCY}, 1 process`;
+      return [
+        compared(
+          {
+            case: work,
+            baseline: {
+              value: best.sharp,
+              unit: 'jobs/s',
+              what: 'plain sharp loop, file in, files out',
+            },
+            errand: { value: best.errand, unit: 'jobs/s', what: 'Errand worker, image' },
+            notes: notesOf(notes, ['sharp', 'errand']),
+          },
+          0.9,
+        ),
         {
-          case: `${count} image jobs, 2048×1536 JPEG → WebP 1024 + JPEG 256² thumb, concurrency ${CONCURRENCY}, 1 process`,
-          baseline: {
-            value: best.sharp,
-            unit: 'jobs/s',
-            what: 'plain sharp loop, file in, files out',
-          },
+          case: `the same, images on S3 against local files`,
+          baseline: { value: best.errand, unit: 'jobs/s', what: 'Errand worker, local files' },
           errand: {
-            value: best.errand,
+            value: best.s3,
             unit: 'jobs/s',
-            what: 'Errand worker, image',
+            what: 'Errand worker, S3 (s3rver on loopback)',
           },
-          notes,
+          ratio: best.s3 / best.errand,
+          notes: notesOf(notes, ['errand', 's3']),
         },
-        0.9,
-      ),
-    ];
+      ];
+    } finally {
+      await s3.stop();
+    }
   },
 };

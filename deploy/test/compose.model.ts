@@ -34,6 +34,8 @@ export interface AppSettings {
   writes: string[];
   /** Where it finds Redis: REDIS_URL, or the sentinels. */
   redis: RedisLocation;
+  /** Where it keeps images (producer and worker): a folder, or a bucket of an object store. */
+  storage?: StorageSettings['store'];
 }
 export type Env = Record<string, string | undefined>;
 /** The folder local storage writes; none for an object store. */
@@ -47,13 +49,14 @@ export const APPS: Record<string, (env: Env) => AppSettings> = {
       shutdownMs: e.SHUTDOWN_TIMEOUT_MS,
       writes: storageWrites(e.storage),
       redis: e.redis,
+      storage: e.storage.store,
     };
   },
   worker: (env) => {
     const e = workerEnv(env);
     const writes = storageWrites(e.storage);
     const { WORKER_HOST: host, WORKER_PORT: port, SHUTDOWN_TIMEOUT_MS: shutdownMs, redis } = e;
-    return { host, port, shutdownMs, writes, redis };
+    return { host, port, shutdownMs, writes, redis, storage: e.storage.store };
   },
   dashboard: (env) => {
     const e = dashboardEnv(env);
@@ -72,8 +75,9 @@ export const settingsFor = (app: string, env: Env) => (APPS[app] as (env: Env) =
 
 /** After SHUTDOWN_TIMEOUT_MS an app still closes its connections; the worker's hard stop is 5 s on. */
 export const CLOSE_MARGIN_MS = 5_000;
-/** `name:1.2.3…` or `name:v1.2.3…`, a digest allowed. */
-export const PINNED = /^[a-z0-9./_-]+:v?\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$/;
+/** `name:1.2.3…`, `name:v1.2.3…` or MinIO's `name:RELEASE.2025-09-07T16-13-09Z…`, a digest allowed. */
+export const PINNED =
+  /^[a-z0-9./_-]+:(v?\d+\.\d+\.\d+|RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)[\w.-]*(@sha256:[0-9a-f]{64})?$/;
 export const SECRET = /PASSWORD|SECRET|TOKEN|API_KEYS/;
 /** `${VAR}` or `${VAR:?message}`: from .env, with no default to fall back on. */
 export const FROM_ENV = /^\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}$/;
@@ -108,8 +112,21 @@ export interface PrometheusConfig {
   }[];
 }
 
-/** The one Redis of docker-compose.yml, or the Sentinel group of deploy/compose.sentinel.yml over it. */
-export type Variant = 'single' | 'sentinel';
+/**
+ * docker-compose.yml alone (one Redis, images in a volume), or with files laid over it: the
+ * Sentinel group of deploy/compose.sentinel.yml; images on an S3-compatible store named by
+ * .env (deploy/compose.s3.yml); the same on the MinIO of deploy/compose.minio.yml.
+ */
+export type Variant = 'single' | 'sentinel' | 's3' | 'minio';
+/** The files each variant lays over docker-compose.yml, in order. */
+export const LAID_OVER: Record<Variant, (keyof DeployFiles)[]> = {
+  single: [],
+  sentinel: ['composeSentinel'],
+  s3: ['composeS3'],
+  minio: ['composeS3', 'composeMinio'],
+};
+/** The variants whose images are in an object store rather than the image-storage volume. */
+export const onObjectStore = (d: Deployment) => LAID_OVER[d.variant].includes('composeS3');
 
 export interface Deployment {
   files: DeployFiles;
@@ -117,18 +134,25 @@ export interface Deployment {
   /** docker-compose.yml, with the Sentinel file laid over it in that variant. */
   compose: Compose;
   example: Map<string, string>;
-  /** .env.example filled in as its comments say: what an operator runs with. */
+  /** .env.example filled in as its comments say (and as `load` was told): what an operator runs with. */
   filled: Map<string, string>;
   stages: Stage[];
 }
 
-export function load(files: DeployFiles, variant: Variant = 'single'): Deployment {
+/** The deployment of `variant`, with .env as .env.example says but for the values of `env`. */
+export function load(
+  files: DeployFiles,
+  variant: Variant = 'single',
+  env: Record<string, string> = {},
+): Deployment {
   const example = parseDotenv(files.envExample);
-  const base = parseCompose(files.compose);
-  const compose =
-    variant === 'sentinel' ? mergeCompose(base, parseCompose(files.composeSentinel)) : base;
+  const compose = LAID_OVER[variant].reduce(
+    (merged, file) => mergeCompose(merged, parseCompose(files[file])),
+    parseCompose(files.compose),
+  );
   const stages = dockerfileStages(files.dockerfile);
-  return { files, variant, compose, example, filled: filledEnv(example), stages };
+  const filled = new Map([...filledEnv(example), ...Object.entries(env)]);
+  return { files, variant, compose, example, filled, stages };
 }
 
 export const services = (d: Deployment) => Object.entries(d.compose.services ?? {});

@@ -25,6 +25,7 @@ import {
   shareNetwork,
 } from './compose.model.ts';
 import { sentinelRules } from './compose.sentinel.rules.ts';
+import { storageRules } from './compose.storage.rules.ts';
 import {
   durationMs,
   effectiveStage,
@@ -214,10 +215,12 @@ export const rules = {
     title:
       'every ${VAR} of the compose files is in .env.example, and every setting there is used by one',
     *check(d) {
-      const used = new Set([
-        ...variablesIn(parseCompose(d.files.compose)),
-        ...variablesIn(parseCompose(d.files.composeSentinel)),
-      ]);
+      const { compose, composeSentinel, composeS3, composeMinio } = d.files;
+      const used = new Set(
+        [compose, composeSentinel, composeS3, composeMinio].flatMap((file) => [
+          ...variablesIn(parseCompose(file)),
+        ]),
+      );
       for (const name of used) if (!d.example.has(name)) yield `${name} is not in .env.example`;
       for (const name of d.example.keys()) {
         if (!used.has(name) && !name.startsWith('COMPOSE_')) yield `${name} is used nowhere`;
@@ -335,6 +338,7 @@ export const rules = {
     },
   },
   ...sentinelRules,
+  ...storageRules,
 } satisfies Record<string, Rule>;
 
 /** A data node's health check: redis-cli PING as errand, the password from its environment. */

@@ -8,6 +8,9 @@ import { parse } from 'yaml';
 export const ROOT = join(import.meta.dirname, '..', '..');
 /** The Sentinel variant's file, from the root. */
 export const SENTINEL_COMPOSE_FILE = 'deploy/compose.sentinel.yml';
+/** The object-storage variant's file, and the MinIO laid over it, from the root. */
+export const S3_COMPOSE_FILE = 'deploy/compose.s3.yml';
+export const MINIO_COMPOSE_FILE = 'deploy/compose.minio.yml';
 
 /**
  * The deployment files as text, so that a rule can also be run on a broken copy of one: the
@@ -17,6 +20,10 @@ export interface DeployFiles {
   compose: string;
   /** The Sentinel variant, laid over `compose`: `-f docker-compose.yml -f deploy/compose.sentinel.yml`. */
   composeSentinel: string;
+  /** Images on an S3-compatible store, laid over `compose`. */
+  composeS3: string;
+  /** A MinIO on the host, laid over `compose` and `composeS3`. */
+  composeMinio: string;
   envExample: string;
   gitignore: string;
   dockerfile: string;
@@ -31,6 +38,8 @@ export async function readDeployFiles(): Promise<DeployFiles> {
   return {
     compose: await read('docker-compose.yml'),
     composeSentinel: await read(SENTINEL_COMPOSE_FILE),
+    composeS3: await read(S3_COMPOSE_FILE),
+    composeMinio: await read(MINIO_COMPOSE_FILE),
     envExample: await read('.env.example'),
     gitignore: await read('.gitignore'),
     dockerfile: await read('Dockerfile'),
