@@ -42,8 +42,9 @@ RUN apt-get update \
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
-# What the apps write lives in volumes: image storage (worker) and the dashboard's users file.
-# Made here, owned by `node`, so a new named volume mounted on them takes that owner.
+# What the apps write lives in volumes: image storage (producer and worker, when it is a folder:
+# STORAGE_DIR, set by the deployment, since an object store needs none) and the dashboard's
+# users file. Made here, owned by `node`, so a new named volume mounted on them takes that owner.
 RUN mkdir -p /var/lib/errand/storage /var/lib/errand/dashboard \
   && chown node:node /var/lib/errand/storage /var/lib/errand/dashboard
 USER node
@@ -60,8 +61,7 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
 CMD ["node", "apps/producer/src/main.ts"]
 
 FROM runtime AS worker
-ENV WORKER_HOST=0.0.0.0 \
-  STORAGE_DIR=/var/lib/errand/storage
+ENV WORKER_HOST=0.0.0.0
 EXPOSE 3002
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.WORKER_PORT||3002)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
