@@ -16,7 +16,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { contentTypeOf } from '../content-types.ts';
-import { exactLength } from '../exact-length.ts';
+import { exactLength } from '../spool.ts';
 import {
   type ByteRange,
   checkKey,
@@ -107,7 +107,7 @@ export class LocalStorage implements Storage {
     const temp = `${path}.${process.pid}.${++temps}.tmp`;
     try {
       if (Buffer.isBuffer(body)) await writeFile(temp, body);
-      else await pipeline(exactLength(key, body, contentLength).stream, createWriteStream(temp));
+      else await pipeline(body, exactLength(key, contentLength), createWriteStream(temp));
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true });

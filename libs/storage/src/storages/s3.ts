@@ -11,7 +11,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { exactLength } from '../exact-length.ts';
+import { withSpooled } from '../spool.ts';
 import {
   type ByteRange,
   checkKey,
@@ -23,6 +23,7 @@ import {
   type Storage,
   StorageError,
 } from '../storage.ts';
+import { isMissing, reasonOf, startupHintOf } from './s3-errors.ts';
 
 /** Where the objects are in an S3-compatible store (`STORAGE_URL=s3://bucket/prefix` and `S3_*`). */
 export interface S3Location {
@@ -38,25 +39,6 @@ export interface S3Location {
   forcePathStyle: boolean;
   /** Explicit keys; unset, the AWS SDK's own chain (AWS_* variables, profile, web identity). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-}
-
-interface SdkError {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-const statusOf = (error: unknown) => (error as SdkError).$metadata?.httpStatusCode;
-const isMissing = (error: unknown) =>
-  statusOf(error) === 404 || ['NoSuchKey', 'NotFound'].includes((error as SdkError).name ?? '');
-
-/** Why a request failed, in words: the network error's code, or the store's answer. */
-function reasonOf(error: unknown): string {
-  const { name, code, message } = error as SdkError;
-  const status = statusOf(error);
-  if (status !== undefined) return `${name ?? 'error'} (HTTP ${status})`;
-  return [code ?? name, message].filter(Boolean).join(': ') || String(error);
 }
 
 /** Sweeps delete in batches of at most this many keys (S3's own limit per request). */
@@ -118,15 +100,7 @@ export class S3Storage implements Storage {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }));
     } catch (error) {
-      const status = statusOf(error);
-      const hint =
-        status === 404
-          ? 'no such bucket'
-          : status === 403 || status === 400 || status === 401
-            ? 'access denied: check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY) and S3_REGION'
-            : (error as SdkError).name === 'CredentialsProviderError'
-              ? 'no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)'
-              : `cannot reach the store (${reasonOf(error)}): check S3_ENDPOINT`;
+      const hint = startupHintOf(error);
       throw new StorageError(`STORAGE_URL: ${this.description}: ${hint}`, { cause: error });
     }
   }
@@ -162,39 +136,33 @@ export class S3Storage implements Storage {
     }
   }
 
+  /**
+   * A stream (an upload through the API) is spooled to a temp file first, checked for its
+   * announced size, and only then sent: a client gone mid-upload never reaches the store,
+   * whatever a store would have kept of a cut-off PUT.
+   */
   async put(key: string, body: Buffer | Readable, options: PutOptions): Promise<void> {
-    const Key = this.keyOf(key);
-    // A stream that fails or brings another size than announced aborts the request, so the
-    // store keeps nothing of it (some S3-compatible stores would keep a short body).
-    const abort = new AbortController();
-    const started = Date.now();
-    const checked = Buffer.isBuffer(body)
-      ? undefined
-      : exactLength(key, body, options.contentLength);
-    void checked?.failed.then((error) => error && abort.abort(error));
+    this.keyOf(key);
+    if (Buffer.isBuffer(body)) return this.send(key, body, body.length, options);
+    await withSpooled(key, body, options.contentLength, (file, size) =>
+      this.send(key, file, size, options),
+    );
+  }
+
+  private async send(key: string, Body: Buffer | Readable, size: number, options: PutOptions) {
     try {
       await this.client.send(
         new PutObjectCommand({
           Bucket: this.location.bucket,
-          Key,
-          Body: checked?.stream ?? body,
+          Key: this.keyOf(key),
+          Body,
           ContentType: options.contentType,
           CacheControl: options.cacheControl,
-          ContentLength: Buffer.isBuffer(body) ? body.length : options.contentLength,
+          ContentLength: size,
         }),
-        { abortSignal: abort.signal },
       );
     } catch (error) {
-      if (!abort.signal.aborted) throw this.failed('writing', key, error);
-    }
-    const failed = await checked?.failed;
-    if (failed) {
-      // Some S3-compatible stores keep what came of an aborted PUT: take it back, but not an
-      // earlier object under the key (S3 itself keeps that one), written before this PUT.
-      const kept = await this.stat(key).catch(() => undefined);
-      if (kept && kept.lastModified.getTime() >= Math.floor(started / 1000) * 1000)
-        await this.delete(key).catch(() => undefined);
-      throw failed instanceof StorageError ? failed : this.failed('writing', key, failed);
+      throw this.failed('writing', key, error);
     }
   }
 
