@@ -12,12 +12,13 @@ import { clientRetries } from './scenarios/r7-client.ts';
 import { sentinelFailover } from './scenarios/r8-sentinel-failover.ts';
 import { clusterFailover } from './scenarios/r9-cluster-failover.ts';
 import { webhooks } from './scenarios/r10-webhooks.ts';
+import { objectStore } from './scenarios/r11-object-store.ts';
 
 /**
  * `npm run chaos [-- --quick] [R1 R3 …]`: the fault-injection scenarios, one after another,
  * each on a platform of its own (redis-server with AOF, a Sentinel group for R8, a Cluster for
- * R9; SMTP sink, producer, workers; for R10 webhook receivers too), each printing one line of
- * figures. Exits 1 if any scenario breaks its promise.
+ * R9; SMTP sink, producer, workers; for R10 webhook receivers too, for R11 an S3-protocol
+ * server), each printing one line of figures. Exits 1 if any scenario breaks its promise.
  */
 const scenarios: Scenario[] = [
   redisKills,
@@ -30,6 +31,7 @@ const scenarios: Scenario[] = [
   sentinelFailover,
   clusterFailover,
   webhooks,
+  objectStore,
 ];
 
 const { quick, chosen } = chooseCases(scenarios, (s) => s.id, 'scenario');

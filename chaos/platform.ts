@@ -13,7 +13,7 @@ import {
 } from '@errand/devservers';
 import { queuePrefix } from '@errand/queues';
 import { createRedis, type RedisClient, type RedisLocation } from '@errand/redis';
-import { type AppProcess, startApp } from '@errand/testing';
+import { type AppProcess, S3Server, startApp } from '@errand/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Intended } from './load.ts';
@@ -39,6 +39,11 @@ export interface PlatformOptions {
    * takes no fsync option).
    */
   appendfsync?: 'everysec' | 'always';
+  /**
+   * Image sources and outputs in an S3-protocol server (s3rver in its own process, `store`)
+   * rather than a folder, for the producer and every worker, as `STORAGE_URL=s3://…` deployments.
+   */
+  objectStore?: boolean;
 }
 
 /**
@@ -60,16 +65,21 @@ export const KEEP_COMPLETED = { COMPLETED_RETENTION_COUNT: '10000000' };
 const everyProcess = new Set<AppProcess>();
 /** Every Sentinel group or Cluster not yet stopped: its redis-server processes go with the run too. */
 const everyGroup = new Set<Replicated>();
+/** Every object store not yet stopped. */
+const everyStore = new Set<S3Server>();
 export const killEverything = () => {
   for (const app of everyProcess) app.child.kill('SIGKILL');
+  // Like stop(), kill() sends its SIGKILL before its first await.
+  for (const store of everyStore) void store.kill();
   // stop() sends its SIGKILLs before its first await: enough in an exit handler.
   for (const group of everyGroup) void group.stop();
 };
 
 /**
  * The whole platform on loopback, as deployed: redis-server with AOF in a temp dir, the SMTP
- * sink, one producer on a fixed port (so a restarted one is the same address), and worker
- * processes serving the email and analytics queues. `observer` is the run's own connection,
+ * sink, an S3-protocol server if asked (`objectStore`), one producer on a fixed port (so a
+ * restarted one is the same address), and worker processes serving the email and analytics
+ * queues (or those `workerEnv` names). `observer` is the run's own connection,
  * which reads job states and analytics counts; it waits through outages. `R` is where Redis
  * is: one redis-server (`start`), or a Sentinel group (`startOnSentinel`), whose primary the
  * apps and the observer ask the sentinels for, as `REDIS_SENTINELS` deployments do.
@@ -84,18 +94,21 @@ export class Platform<R extends RedisTopology = RedisServer> {
   readonly name: string;
   readonly redis: R;
   readonly sink: SmtpSink;
+  /** The object store, with `objectStore`; the apps keep their files in `dir` otherwise. */
+  readonly store: S3Server | undefined;
   readonly dir: string;
   private readonly options: PlatformOptions;
   private readonly producerPort: number;
 
   private constructor(
     name: string,
-    parts: { redis: R; sink: SmtpSink; dir: string; producerPort: number },
+    parts: { redis: R; sink: SmtpSink; store?: S3Server; dir: string; producerPort: number },
     options: PlatformOptions,
   ) {
     this.name = name;
     this.redis = parts.redis;
     this.sink = parts.sink;
+    this.store = parts.store;
     this.dir = parts.dir;
     this.producerPort = parts.producerPort;
     this.options = options;
@@ -172,8 +185,12 @@ export class Platform<R extends RedisTopology = RedisServer> {
     options: PlatformOptions,
   ): Promise<Platform<T>> {
     const sink = await SmtpSink.start();
+    const store = options.objectStore
+      ? await S3Server.start({ bucket: 'errand-chaos' })
+      : undefined;
+    if (store) everyStore.add(store);
     const producerPort = await freePort();
-    const platform = new Platform(name, { redis, sink, dir, producerPort }, options);
+    const platform = new Platform(name, { redis, sink, store, dir, producerPort }, options);
     await platform.startProducer();
     await Promise.all(Array.from({ length: options.workers }, () => platform.startWorker()));
     return platform;
@@ -199,6 +216,11 @@ export class Platform<R extends RedisTopology = RedisServer> {
     return { ...where, QUEUE_PREFIX: this.prefix, LOG_LEVEL: 'warn' };
   }
 
+  /** Where images are: the store's bucket under the platform's prefix, or else a folder. */
+  private storage(): Record<string, string> {
+    return this.store ? this.store.env(this.prefix) : { STORAGE_DIR: join(this.dir, 'storage') };
+  }
+
   private track(app: AppProcess, port: number): Served {
     everyProcess.add(app);
     this.started.push(app);
@@ -214,6 +236,7 @@ export class Platform<R extends RedisTopology = RedisServer> {
       API_RATE_LIMIT: '1000000',
       EMAIL_MAX_WAITING: '0',
       ANALYTICS_MAX_WAITING: '0',
+      ...this.storage(),
       ...this.options.producerEnv,
     });
     this.producer = this.track(app, this.producerPort);
@@ -229,7 +252,7 @@ export class Platform<R extends RedisTopology = RedisServer> {
       WORKER_PORT: String(port),
       WORKER_QUEUES: 'email,analytics',
       SMTP_URL: this.sink.url,
-      STORAGE_DIR: join(this.dir, 'storage'),
+      ...this.storage(),
       ...this.options.workerEnv,
     });
     const worker = this.track(app, port);
@@ -251,6 +274,17 @@ export class Platform<R extends RedisTopology = RedisServer> {
     await this.redis.kill();
     await new Promise((resolve) => setTimeout(resolve, downMs));
     await this.redis.restart();
+  }
+
+  /**
+   * `kill -9` the object store, and start it again on the same port and data `downMs` later;
+   * resolves once it listens again.
+   */
+  async killStore(downMs: number): Promise<void> {
+    if (!this.store) throw new Error('killStore: the platform has no object store');
+    await this.store.kill();
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    await this.store.restart();
   }
 
   /** The sink takes `ms` to accept each mail of `intended`, so a fault finds sends in flight. */
@@ -277,6 +311,10 @@ export class Platform<R extends RedisTopology = RedisServer> {
     await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => {})));
     this.observer.disconnect();
     await this.sink.close();
+    if (this.store) {
+      await this.store.stop();
+      everyStore.delete(this.store);
+    }
     if (this.redis instanceof RedisServer) await this.redis.dispose();
     else {
       await this.redis.stop();
