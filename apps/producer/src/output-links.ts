@@ -1,6 +1,8 @@
-import type { ImageResult } from '@errand/contract';
+import type { ImageResult, JobType } from '@errand/contract';
 import type { Logger } from '@errand/observability';
 import type { ObjectLinks } from '@errand/storage';
+import type { Queue } from 'bullmq';
+import { readJob } from './job-view.ts';
 
 const isImageResult = (result: unknown): result is ImageResult =>
   typeof result === 'object' &&
@@ -31,4 +33,19 @@ export async function withFreshLinks(
     logger.warn({ err: (error as Error).message }, 'could not sign output URLs');
     return result;
   }
+}
+
+/**
+ * `readJob`, with an image job's output URLs signed now: what `GET /v1/jobs/{type}/{id}` and
+ * the job's event stream show.
+ */
+export async function readJobWithLinks(
+  queue: Queue,
+  type: JobType,
+  id: string,
+  { links, logger }: { links: ObjectLinks; logger: Logger },
+) {
+  const view = await readJob(queue, type, id);
+  if (view && type === 'image') view.result = await withFreshLinks(view.result, links, logger);
+  return view;
 }

@@ -50,6 +50,9 @@ describe.each(['s3', 'local'] as const)('image job end to end, %s storage', (kin
       ...common,
       WORKER_PORT: String(workerPort),
       WORKER_QUEUES: 'image',
+      // The URLs the worker signs into the result are dead in a second: those a caller reads
+      // are the producer's, signed as it answers.
+      ...(s3 ? { STORAGE_URL_EXPIRY_SECONDS: '1' } : {}),
     });
     await Promise.all([
       producer.waitForLine('producer listening'),
@@ -110,6 +113,16 @@ describe.each(['s3', 'local'] as const)('image job end to end, %s storage', (kin
     );
 
     const outputs = done.result.outputs;
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // past the worker's signatures
+    // The event stream of the finished job shows the same, signed afresh too.
+    const stream = await fetch(`${api}/v1/jobs/image/${created.body.id}/events`, { headers: auth });
+    const events = await stream.text();
+    const completed = /event: completed\ndata: (.*)\n/.exec(events)?.[1] ?? '{}';
+    const streamed = JSON.parse(completed).result?.outputs ?? [];
+    expect(streamed.map((o: { key: string }) => o.key)).toEqual(
+      outputs.map((o: { key: string }) => o.key),
+    );
+    for (const output of streamed) expect((await download(output.url)).status).toBe(200);
     expect(outputs.map((o: { key: string }) => o.key)).toEqual([
       `images/${created.body.id}/0.webp`,
       `images/${created.body.id}/1.png`,

@@ -8,7 +8,7 @@ import {
   newestId,
 } from '../job-event-log.ts';
 import { jobNotFound, jobPathOf } from '../job-type.ts';
-import { readJob } from '../job-view.ts';
+import { readJobWithLinks } from '../output-links.ts';
 import { withRedis } from '../redis-errors.ts';
 
 const FINAL = new Set(['completed', 'failed']);
@@ -33,12 +33,14 @@ const HEARTBEAT_EVERY = 15;
  * 4. Send the buffered events after that id, then each live one as it comes.
  */
 export const streamJobEvents =
-  ({ queues, redis, events }: Deps): RequestHandler =>
+  ({ queues, redis, events, links, logger }: Deps): RequestHandler =>
   async (req, res) => {
     const { type, id } = jobPathOf(req);
     const resumeFrom = lastEventIdOf(req.get('last-event-id'));
     const queue = queues[type];
     const stream = queue.keys.events ?? '';
+    // The job as GET shows it: an image job's output URLs signed as they are sent.
+    const read = () => readJobWithLinks(queue, type, id, { links, logger });
     const queueEvents = await withRedis(redis, () => events.of(type));
 
     let live = false;
@@ -54,7 +56,7 @@ export const streamJobEvents =
     };
     /** End with the final view if the job is final (or gone); else nothing. */
     const finish = async (eventId?: string) => {
-      const view = await readJob(queue, type, id).catch(() => null); // Redis down: next tick
+      const view = await read().catch(() => null); // Redis down: next tick
       if (view === null) return;
       if (!view) end('removed', { id, type, state: 'removed' }, eventId);
       else if (FINAL.has(view.state)) end(view.state, view, eventId);
@@ -97,13 +99,13 @@ export const streamJobEvents =
     for (const [event, listener] of listeners) queueEvents.on(event, listener);
     res.on('close', () => end());
     let newest: string;
-    let view: Awaited<ReturnType<typeof readJob>>;
+    let view: Awaited<ReturnType<typeof read>>;
     let missedEvents: LoggedEvent[] | undefined;
     try {
       // In this order: events up to `newest` are in the view or in the missed events, and
       // the listeners, on since before `newest` was read, hear every event after it.
       newest = await withRedis(redis, () => newestId(redis, stream));
-      view = await withRedis(redis, () => readJob(queue, type, id));
+      view = await withRedis(redis, read);
       if (!view) throw jobNotFound(type, id);
       if (resumeFrom && compareIds(resumeFrom, newest) < 0) {
         missedEvents = await withRedis(redis, () =>

@@ -1,8 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Deps } from '../deps.ts';
 import { jobNotFound, jobPathOf } from '../job-type.ts';
-import { readJob } from '../job-view.ts';
-import { withFreshLinks } from '../output-links.ts';
+import { readJobWithLinks } from '../output-links.ts';
 import { withRedis } from '../redis-errors.ts';
 
 /**
@@ -13,8 +12,9 @@ export const getJob =
   ({ queues, redis, links, logger }: Deps): RequestHandler =>
   async (req, res) => {
     const { type, id } = jobPathOf(req);
-    const view = await withRedis(redis, () => readJob(queues[type], type, id));
+    const view = await withRedis(redis, () =>
+      readJobWithLinks(queues[type], type, id, { links, logger }),
+    );
     if (!view) throw jobNotFound(type, id);
-    if (type === 'image') view.result = await withFreshLinks(view.result, links, logger);
     res.json(view);
   };
