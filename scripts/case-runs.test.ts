@@ -24,7 +24,7 @@ describe('chooseCases', () => {
     });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(
-      /^unknown scenario\(s\) R99; the scenarios are R1, R2, R3, .*R9, R10\n$/,
+      /^unknown scenario\(s\) R99; the scenarios are R1, R2, R3, .*R9, R10, R11\n$/,
     );
   });
 });
