@@ -13,6 +13,7 @@ import {
   type Sample,
   startPrometheus,
 } from '../test/prometheus.testkit.ts';
+import { kedaQueries, withTwoDashboards } from './keda.testkit.ts';
 
 const PREFIX = 'prom-e2e';
 const DASHBOARD_JSON = join(import.meta.dirname, '..', 'grafana', 'dashboards', 'errand.json');
@@ -224,6 +225,34 @@ describe('Prometheus with the shipped config, scraping the apps', () => {
     );
     expect(values.sort()).toEqual(jobTypes.map((type) => jobs[type].queue).sort());
   }, 30_000);
+
+  it('answers the KEDA trigger of the Kubernetes manifests with the backlog, once for two dashboards', async () => {
+    const queries = await kedaQueries('single-redis');
+    expect(queries).toHaveLength(1);
+    let backlog = 0;
+    for (const type of jobTypes) {
+      const counts = await queues[type].getJobCounts('waiting', 'prioritized', 'active');
+      backlog += (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.active ?? 0);
+    }
+    expect(backlog).toBe(4); // email: 2 waiting, 1 prioritized; analytics: 1 waiting; no worker
+    const { producer, dashboard } = stack as Stack;
+    const hosts = { producer: new URL(producer.url).host, dashboard: new URL(dashboard.url).host };
+    const env = { REDIS_URL: redis.url, QUEUE_PREFIX: PREFIX };
+    const answer = await withTwoDashboards(env, hosts, async (p) => {
+      // both dashboards scraped, each exporting the whole backlog: a plain sum counts it twice
+      await eventually(
+        async () => {
+          const [all] = await p.query(
+            'sum(errand_queue_jobs{state=~"waiting|prioritized|active"})',
+          );
+          return Number(all?.value[1]) === 2 * backlog || undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 250, what: 'the backlog exported by two dashboards' },
+      );
+      return p.query(queries[0] as string);
+    });
+    expect(answer.map((sample) => Number(sample.value[1]))).toEqual([backlog]);
+  }, 60_000);
 
   // Last: it takes Redis away (and brings it back for the shutdown).
   it('raises ErrandRedisDown when Redis goes away', async () => {
