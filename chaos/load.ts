@@ -1,4 +1,6 @@
 import type { JobType } from '@errand/contract';
+import { request } from '@errand/testing';
+import { sleep } from './scenario.ts';
 
 /** One job the run means to enqueue, under its own Idempotency-Key. */
 export interface Intended {
@@ -62,8 +64,6 @@ export function mixedJobs(run: string, count: number, emailShare = 0.2): Intende
     };
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Enqueue every intended job through the HTTP API with `concurrency` requests in flight,
@@ -143,4 +143,42 @@ export async function enqueueAll(
     }),
   );
   return result;
+}
+
+/**
+ * `count` jobs of `type` over the API, spread evenly over `spreadMs` by 8 lanes, each sent
+ * until the API acknowledges it (20 tries, 200 ms apart: a restarting producer or Redis
+ * answers nothing or 503 meanwhile); its Idempotency-Key `<run>-<n>` makes every retry the
+ * same job. `acked` fills as they are acknowledged (index → job id); `done` resolves when
+ * every lane is through, with the time of it.
+ */
+export function enqueuePaced(options: {
+  api: string;
+  type: JobType;
+  run: string;
+  count: number;
+  spreadMs: number;
+  headers?: Record<string, string>;
+  body: (n: number) => unknown;
+}): { acked: Map<number, string>; done: Promise<number> } {
+  const { api, type, run, count, spreadMs, headers = {}, body } = options;
+  const acked = new Map<number, string>();
+  const started = performance.now();
+  const done = Promise.all(
+    Array.from({ length: 8 }, async (_, lane) => {
+      for (let n = lane; n < count; n += 8) {
+        await sleep(Math.max(0, started + (n * spreadMs) / count - performance.now()));
+        for (let tries = 0; !acked.has(n) && tries < 20; tries++) {
+          const sent = await request(`${api}/v1/jobs/${type}`, {
+            method: 'POST',
+            headers: { ...headers, 'idempotency-key': `${run}-${n}` },
+            json: body(n),
+          }).catch(() => undefined);
+          if (sent?.status === 202 || sent?.status === 200) acked.set(n, sent.body.id);
+          else await sleep(200);
+        }
+      }
+    }),
+  ).then(() => performance.now());
+  return { acked, done };
 }

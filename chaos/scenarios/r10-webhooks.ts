@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { queuePrefix } from '@errand/queues';
 import { request } from '@errand/testing';
 import { type Job, Queue } from 'bullmq';
+import { enqueuePaced } from '../load.ts';
 import { KEEP_COMPLETED, Platform } from '../platform.ts';
 import { checks, type Scenario, sleep } from '../scenario.ts';
 import {
@@ -116,30 +117,22 @@ export const webhooks: Scenario = {
       // The workers read the subscriptions every 2 s: the first job's outcome must see them.
       await sleep(2_500);
 
-      const acked = new Map<number, string>();
-      const started = performance.now();
-      const enqueuing = Promise.all(
-        Array.from({ length: 8 }, async (_, lane) => {
-          for (let n = lane; n < count; n += 8) {
-            await sleep(Math.max(0, started + (n * spreadMs) / count - performance.now()));
-            const { path, attempts } = plan(n);
-            const body = {
-              data: { url: `${service.url}${path}`, method: 'POST', body: JSON.stringify({ n }) },
-              ...(attempts ? { attempts } : {}),
-              ...(n % 3 === 0 ? { callbackUrl: `${hooks.cb.url}/cb` } : {}),
-            };
-            for (let tries = 0; !acked.has(n) && tries < 20; tries++) {
-              const sent = await request(`${platform.api}/v1/jobs/http`, {
-                method: 'POST',
-                headers: { authorization: `Bearer ${KEY}`, 'idempotency-key': `r10-${n}` },
-                json: body,
-              }).catch(() => undefined);
-              if (sent?.status === 202 || sent?.status === 200) acked.set(n, sent.body.id);
-              else await sleep(200);
-            }
-          }
-        }),
-      ).then(() => performance.now());
+      const { acked, done: enqueuing } = enqueuePaced({
+        api: platform.api,
+        type: 'http',
+        run: 'r10',
+        count,
+        spreadMs,
+        headers: { authorization: `Bearer ${KEY}` },
+        body: (n) => {
+          const { path, attempts } = plan(n);
+          return {
+            data: { url: `${service.url}${path}`, method: 'POST', body: JSON.stringify({ n }) },
+            ...(attempts ? { attempts } : {}),
+            ...(n % 3 === 0 ? { callbackUrl: `${hooks.cb.url}/cb` } : {}),
+          };
+        },
+      });
 
       let held = 0;
       for (let k = 1; k <= kills; k++) {

@@ -11,6 +11,7 @@ import {
   uploadSources,
   verifyOutputs,
 } from '../images.ts';
+import { enqueuePaced } from '../load.ts';
 import { KEEP_COMPLETED, Platform } from '../platform.ts';
 import { checks, ms, type Scenario, sleep } from '../scenario.ts';
 
@@ -79,25 +80,14 @@ export const objectStore: Scenario = {
     image.on('error', () => {});
     try {
       const sources = await uploadSources(platform.api);
-      const acked = new Map<number, string>();
-      const started = performance.now();
-      const enqueuing = Promise.all(
-        Array.from({ length: 8 }, async (_, lane) => {
-          for (let n = lane; n < count; n += 8) {
-            await sleep(Math.max(0, started + (n * spreadMs) / count - performance.now()));
-            const data = { source: { key: sources[n % 2] }, outputs: OUTPUTS };
-            for (let tries = 0; !acked.has(n) && tries < 20; tries++) {
-              const sent = await request(`${platform.api}/v1/jobs/image`, {
-                method: 'POST',
-                headers: { 'idempotency-key': `r11-${n}` },
-                json: { data },
-              }).catch(() => undefined);
-              if (sent?.status === 202 || sent?.status === 200) acked.set(n, sent.body.id);
-              else await sleep(200);
-            }
-          }
-        }),
-      );
+      const { acked, done: enqueuing } = enqueuePaced({
+        api: platform.api,
+        type: 'image',
+        run: 'r11',
+        count,
+        spreadMs,
+        body: (n) => ({ data: { source: { key: sources[n % 2] }, outputs: OUTPUTS } }),
+      });
 
       const downFor: number[] = [];
       /** When the last kill was, by the clock the jobs' times are on. */
