@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { jobs, jobTypes } from '@errand/contract';
+import { countedStates, jobs, jobTypes } from '@errand/contract';
 import { freePort } from '@errand/devservers';
-import { closeQueues, countedStates, openQueues, type Queues } from '@errand/queues';
+import { closeQueues, openQueues, type Queues } from '@errand/queues';
 import { eventually, request, startTestRedis, type TestRedis } from '@errand/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

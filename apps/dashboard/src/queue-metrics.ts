@@ -1,6 +1,6 @@
+import { countedStates } from '@errand/contract';
 import type { Metrics } from '@errand/observability';
 import {
-  countedStates,
   type QueueState,
   type Queues,
   readQueueStates,

@@ -1,4 +1,5 @@
 import {
+  API_VERSION,
   analyticsName,
   analyticsQuery,
   analyticsReport,
@@ -127,7 +128,7 @@ export function openApiDocument() {
     openapi: '3.1.0',
     info: {
       title: 'Errand enqueue API',
-      version: '1.0.0',
+      version: API_VERSION,
       // No open-source licence has been chosen for Errand: its terms are its owners' own.
       license: { name: 'Proprietary', identifier: 'LicenseRef-Errand-Proprietary' },
     },

@@ -1,11 +1,18 @@
 import { z } from 'zod';
-import type { JobType, ResultOf } from './catalog.ts';
+import { type JobType, jobTypes, type ResultOf } from './catalog.ts';
 import { jobMeta, jobMetaFields } from './job-meta.ts';
 
 /**
  * The wire shapes of the enqueue API (`/v1`): the producer validates requests with them and
  * generates its OpenAPI document from them; the client SDK takes its types from them.
  */
+
+/**
+ * The API's version (semver), the OpenAPI document's `info.version`. `@errand/client` is
+ * released with the same number (its package.json and CHANGELOG, checked by its tests): a
+ * minor version when the API gains something, a patch for fixes, a major only with `/v2`.
+ */
+export const API_VERSION = '1.0.0';
 
 const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 
@@ -59,13 +66,13 @@ export type JobState = (typeof jobStates)[number];
 
 /** What an enqueue answers (and what each item of a batch answers). */
 export const enqueuedJob = z
-  .object({ id: z.string(), type: z.string(), state: z.enum(jobStates) })
+  .object({ id: z.string(), type: z.enum(jobTypes), state: z.enum(jobStates) })
   .meta({ id: 'EnqueuedJob' });
 
 export const jobView = z
   .object({
     id: z.string(),
-    type: z.string(),
+    type: z.enum(jobTypes),
     state: z.enum(jobStates),
     producer: z.string().nullable().meta({ description: 'Name of the API key that enqueued it' }),
     schedule: z
@@ -83,11 +90,29 @@ export const jobView = z
   })
   .meta({ id: 'JobView' });
 
+/** The states a queue's jobs are counted in, by BullMQ's names (`GET /v1/queues`, the metrics). */
+export const countedStates = [
+  'waiting',
+  'prioritized',
+  'delayed',
+  'active',
+  'failed',
+  'completed',
+  'waiting-children',
+] as const;
+export type CountedState = (typeof countedStates)[number];
+
 export const queueStatus = z
   .object({
-    type: z.string(),
+    type: z.enum(jobTypes),
     queue: z.string(),
-    counts: z.record(z.string(), z.int()),
+    // Every state named (not an open record), so generated clients know the seven fields.
+    counts: z.strictObject(
+      Object.fromEntries(countedStates.map((state) => [state, z.int().min(0)])) as Record<
+        CountedState,
+        z.ZodInt
+      >,
+    ),
     paused: z.boolean(),
     oldestWaitingSeconds: z.number(),
   })

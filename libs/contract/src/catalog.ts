@@ -1,4 +1,3 @@
-import type { JobsOptions } from 'bullmq';
 import type { z } from 'zod';
 import { type AnalyticsResult, analyticsPayload } from './analytics.ts';
 import { type EmailResult, emailPayload } from './email.ts';
@@ -15,6 +14,16 @@ import {
 import { type DeliveryResult, deliveryPayload } from './webhooks.ts';
 
 /**
+ * A job type's retry defaults, as BullMQ's job options spell them (a subset of `JobsOptions`,
+ * written here so the contract, and the client built from it, need nothing of BullMQ).
+ * `backoff.type` names a built-in strategy or one of the worker's own (`http`, `webhook`).
+ */
+export interface JobDefaults {
+  attempts: number;
+  backoff: { type: string; delay: number; jitter?: number };
+}
+
+/**
  * Everything there is to know of one job type, in one place: the producer, the worker, the
  * dashboard, the OpenAPI document and the client all derive what they need from it.
  */
@@ -24,7 +33,7 @@ export interface JobDefinition<Schema extends z.ZodType = z.ZodType, Result = un
   /** Payload schema: the producer checks it before `add`, the worker again when it takes the job. */
   schema: Schema;
   /** Defaults for every job of this type; a request may override attempts, delay and priority. */
-  defaults: JobsOptions;
+  defaults: JobDefaults;
   /** Jobs one worker process runs at once (`<TYPE>_CONCURRENCY` overrides it). */
   concurrency: number;
   /** An attempt running longer is aborted and retried (`<TYPE>_TIMEOUT_MS` overrides it). */
@@ -56,7 +65,7 @@ const job =
  * Retry with exponential backoff and jitter. How long finished jobs are kept is the
  * worker's setting (FAILED_RETENTION_HOURS and COMPLETED_RETENTION_*), not the job's.
  */
-const retrying = (attempts: number, delayMs: number): JobsOptions => ({
+const retrying = (attempts: number, delayMs: number): JobDefaults => ({
   attempts,
   backoff: { type: 'exponential', delay: delayMs, jitter: 0.5 },
 });

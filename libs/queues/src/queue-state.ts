@@ -1,20 +1,8 @@
-import { type JobType, jobs, jobTypes } from '@errand/contract';
+import { type CountedState, countedStates, type JobType, jobs, jobTypes } from '@errand/contract';
 import { mastersOf, type RedisClient } from '@errand/redis';
 import type { Job, Queue } from 'bullmq';
 import { ReplyError } from 'ioredis';
 import type { Queues } from './queues.ts';
-
-/** The states a queue's jobs are counted in, by BullMQ's names. */
-export const countedStates = [
-  'waiting',
-  'prioritized',
-  'delayed',
-  'active',
-  'failed',
-  'completed',
-  'waiting-children',
-] as const;
-export type CountedState = (typeof countedStates)[number];
 
 /** One queue at the moment of the read. */
 export interface QueueState {
