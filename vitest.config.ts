@@ -1,6 +1,14 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Workspace packages that publish a build (@errand/client) are tested from their sources;
+  // the rest is Vitest's default (Vite's server conditions without `module`).
+  ssr: {
+    resolve: {
+      conditions: ['errand-source', ...defaultServerConditions.filter((c) => c !== 'module')],
+    },
+  },
   test: {
     include: [
       'apps/*/src/**/*.test.ts',

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type {
   AnalyticsReport,
   EnqueuedJob,
@@ -82,7 +81,7 @@ export function createClient(options: ClientOptions) {
       data: PayloadInput<T>,
       opts: EnqueueOptions & CallOptions = {},
     ): Promise<EnqueuedJob<T> & { replayed: boolean }> {
-      const { idempotencyKey = randomUUID(), signal, ...schedule } = opts;
+      const { idempotencyKey = crypto.randomUUID(), signal, ...schedule } = opts;
       const response = await send({
         method: 'POST',
         path: path(type),
@@ -105,7 +104,7 @@ export function createClient(options: ClientOptions) {
         method: 'POST',
         path: path(type, undefined, '/batch'),
         body: { jobs },
-        headers: { 'idempotency-key': opts.idempotencyKey ?? randomUUID() },
+        headers: { 'idempotency-key': opts.idempotencyKey ?? crypto.randomUUID() },
         repeatable: true,
         signal: opts.signal,
       });
