@@ -20,7 +20,13 @@ const remark = join(root, 'node_modules', 'remark-cli', 'cli.js');
 // An absolute path, so the plugin loads from any directory; `repository: false` keeps it
 // offline (no Git remote is asked which host the repository lives on).
 const validateLinks = `${join(root, 'node_modules', 'remark-validate-links', 'index.js')}=repository:false`;
-const PAGES = ['README.md', 'CONTRIBUTING.md', 'docs'];
+const PAGES = [
+  'README.md',
+  'CONTRIBUTING.md',
+  'docs',
+  'libs/client/README.md',
+  'libs/client/CHANGELOG.md',
+];
 
 /** remark-validate-links over the pages, run in `cwd`: its exit code and its report. */
 async function checkLinks(cwd: string) {
@@ -40,7 +46,7 @@ describe('links', () => {
   const temps: string[] = [];
   afterAll(() => Promise.all(temps.map((dir) => rm(dir, { recursive: true, force: true }))));
 
-  it('every relative link and anchor of README, CONTRIBUTING and docs/ resolves', async () => {
+  it('every relative link and anchor of README, CONTRIBUTING, docs/ and the client package’s pages resolves', async () => {
     expect(await checkLinks(root)).toEqual({ code: 0, report: '' });
   });
 
