@@ -1,2 +1,3 @@
 export * from './keys.ts';
+export * from './leased-window.ts';
 export * from './limiter.ts';
