@@ -1,10 +1,12 @@
+import type { RequestListener } from 'node:http';
 import { notFound, opsRouter, problemErrors } from '@errand/http';
 import express, { type RequestHandler } from 'express';
 import type { Scope } from './api-keys.ts';
 import { authenticate, requireScope } from './auth.ts';
 import type { ApiSettings, Deps } from './deps.ts';
 import { docsRouter } from './docs.ts';
-import { rateLimit } from './rate-limit.ts';
+import { enqueueFastPath, withFastPath } from './enqueue-fast-path.ts';
+import { keyRateLimit, rateLimit } from './rate-limit.ts';
 import { listAnalyticsEvents } from './routes/analytics.events.ts';
 import { getAnalyticsReport } from './routes/analytics.report.ts';
 import { createBatch } from './routes/jobs.batch.ts';
@@ -93,9 +95,16 @@ const measure =
 
 /**
  * The enqueue API: the table of routes, each behind its key and rate limit, then the ops
- * endpoints and docs; everything that goes wrong ends as problem+json.
+ * endpoints and docs; everything that goes wrong ends as problem+json. In front of it, the
+ * fast path of a plain single enqueue (`enqueue-fast-path.ts`), with the same rate limit.
  */
-export function buildApp(deps: Deps, settings: ApiSettings) {
+export function buildApp(deps: Deps, settings: ApiSettings): RequestListener {
+  const { app, fast } = buildApi(deps, settings);
+  return withFastPath(fast, app);
+}
+
+/** The parts `buildApp` puts together: the Express app and the fast path in front of it. */
+export function buildApi(deps: Deps, settings: ApiSettings) {
   const app = express();
   app.disable('x-powered-by');
   // No ETag: nothing asks for conditional requests, and hashing every answer cost CPU per request.
@@ -105,18 +114,16 @@ export function buildApp(deps: Deps, settings: ApiSettings) {
 
   // Per route, so even a 401 or 429 is measured under its route: who (401), how often
   // (429), may it (403), then the body (400, 413, 415), then the handler.
-  const guard = [
-    authenticate(settings.apiKeys),
-    rateLimit({
-      redis: deps.redis,
-      prefix: deps.prefix,
-      perSecond: settings.rateLimit,
-      onLimited: (key) => {
-        deps.metrics.rateLimited.inc({ key });
-        deps.logger.info({ producer: key }, 'rate limited');
-      },
-    }),
-  ];
+  const limit = keyRateLimit({
+    redis: deps.redis,
+    prefix: deps.prefix,
+    perSecond: settings.rateLimit,
+    onLimited: (key) => {
+      deps.metrics.rateLimited.inc({ key });
+      deps.logger.info({ producer: key }, 'rate limited');
+    },
+  });
+  const guard = [authenticate(settings.apiKeys), rateLimit(limit)];
   const json = express.json({ limit: settings.bodyLimitBytes, strict: true });
   for (const [method, path, scope, handler] of routes) {
     app[method](path, ...guard, requireScope(scope), json, noProtoKeys, handler(deps));
@@ -127,5 +134,5 @@ export function buildApp(deps: Deps, settings: ApiSettings) {
 
   app.use(notFound);
   app.use(problemErrors(deps.logger));
-  return app;
+  return { app, fast: enqueueFastPath(deps, settings, limit) };
 }

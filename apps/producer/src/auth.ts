@@ -16,29 +16,39 @@ export const callerOf = (res: Response): ApiKey => res.locals.caller ?? ANONYMOU
 
 const challenge = { 'WWW-Authenticate': 'Bearer realm="errand"' };
 
+const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/i;
+
+/** The secret of an `Authorization: Bearer <key>` header, if it has that form. */
+export const bearerOf = (header: string | undefined) => BEARER.exec(header ?? '')?.[1];
+
 /**
- * Check `Authorization: Bearer <key>` against the configured keys: the SHA-256 of the given
- * key is compared with every stored hash in constant time, without stopping at a match, so
- * timing tells nothing about which key (or how much of one) was right.
+ * The configured key whose secret this is: the SHA-256 of the given key is compared with every
+ * stored hash in constant time, without stopping at a match, so timing tells nothing about
+ * which key (or how much of one) was right.
  */
+export function keyOf(keys: readonly ApiKey[], secret: string): ApiKey | undefined {
+  const hash = sha256(secret);
+  let found: ApiKey | undefined;
+  for (const key of keys) {
+    if (timingSafeEqual(hash, key.hash) && !found) found = key;
+  }
+  return found;
+}
+
+/** Check `Authorization: Bearer <key>` against the configured keys (`keyOf`). */
 export function authenticate(keys: readonly ApiKey[]): RequestHandler {
   return (req, res, next) => {
     if (keys.length === 0) {
       res.locals.caller = ANONYMOUS;
       return next();
     }
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header);
-    if (!match?.[1]) {
+    const secret = bearerOf(req.get('authorization'));
+    if (!secret) {
       throw new HttpProblem('unauthorized', 'Send an API key as "Authorization: Bearer <key>".', {
         headers: challenge,
       });
     }
-    const hash = sha256(match[1]);
-    let found: ApiKey | undefined;
-    for (const key of keys) {
-      if (timingSafeEqual(hash, key.hash) && !found) found = key;
-    }
+    const found = keyOf(keys, secret);
     if (!found) {
       throw new HttpProblem('unauthorized', 'The API key is not valid.', { headers: challenge });
     }

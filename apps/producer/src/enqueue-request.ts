@@ -2,6 +2,7 @@ import { enqueueEnvelope, type JobType, jobs, META_OPTION, metaOf } from '@erran
 import type { JobsOptions } from 'bullmq';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import type { ApiKey } from './api-keys.ts';
 import { callerOf, checkScope } from './auth.ts';
 import type { Deps } from './deps.ts';
 import { idempotencyKeyOf } from './idempotency.ts';
@@ -65,9 +66,9 @@ export function enqueuedStatus(res: Response, replayed: boolean): Response {
  * Jobs that make Errand call out (http jobs, callbacks) only to the key's allowed targets, and
  * only once the key has a signing secret; jobs that call nothing cost nothing here.
  */
-export async function checkOutbound(deps: Deps, res: Response, items: EnqueueRequest[]) {
+export async function checkOutbound(deps: Deps, caller: ApiKey, items: EnqueueRequest[]) {
   const urls = items.flatMap((item) => item.outbound);
   if (urls.length === 0) return;
-  await checkOutboundAllowed(deps, res, urls);
-  await requireSigningSecret(deps, res);
+  await checkOutboundAllowed(deps, caller, urls);
+  await requireSigningSecret(deps, caller);
 }

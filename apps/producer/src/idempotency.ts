@@ -17,6 +17,9 @@ export const IDEMPOTENCY_LEASE_MS = 10_000;
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** Whether a header value is a valid Idempotency-Key (1 to 255 visible ASCII characters). */
+export const isIdempotencyKey = (value: string) => KEY.test(value);
+
 /** The `Idempotency-Key` header (1 to 255 visible ASCII characters), if the request has one. */
 export function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get('idempotency-key');

@@ -1,9 +1,7 @@
 import { targetAllowed } from '@errand/fetch';
 import { HttpProblem } from '@errand/http';
 import { type CallerPolicy, signingSecrets } from '@errand/outbound';
-import type { Response } from 'express';
 import type { ApiKey } from './api-keys.ts';
-import { callerOf } from './auth.ts';
 import type { Deps } from './deps.ts';
 import { withRedis } from './redis-errors.ts';
 
@@ -15,10 +13,9 @@ import { withRedis } from './redis-errors.ts';
  */
 export async function checkOutboundAllowed(
   _deps: Deps,
-  res: Response,
+  caller: ApiKey,
   urls: string[],
 ): Promise<void> {
-  const caller = callerOf(res);
   for (const url of new Set(urls)) {
     if (targetAllowed(new URL(url), caller.allowedTargets)) continue;
     const allowed = caller.allowedTargets.map(({ origin, path }) => origin + (path ?? ''));
@@ -35,8 +32,7 @@ export async function checkOutboundAllowed(
  * Requests Errand makes for a key are signed with the key's secret, which only the key's
  * owner has seen: without one there is nothing the receiver could verify.
  */
-export async function requireSigningSecret(deps: Deps, res: Response): Promise<void> {
-  const caller = callerOf(res);
+export async function requireSigningSecret(deps: Deps, caller: ApiKey): Promise<void> {
   const secrets = await withRedis(deps.redis, () =>
     signingSecrets(deps.redis, deps.prefix).of(caller.name),
   );

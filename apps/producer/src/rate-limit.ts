@@ -26,7 +26,7 @@ export interface RateLimitOptions {
  * per producer may go unused in a second. While Redis is down or silent the limiter cannot
  * count, and the request gets the same 503.
  */
-export function rateLimit(options: RateLimitOptions): RequestHandler {
+export function keyRateLimit(options: RateLimitOptions) {
   const { redis } = options;
   const windows = leasedWindow(redis, {
     prefix: `${options.prefix}:ratelimit`,
@@ -34,21 +34,33 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     guard: (call) => withRedis(redis, call),
   });
 
-  return async (_req, res, next) => {
-    const caller: ApiKey = callerOf(res);
-    const points = caller.rateLimit ?? options.perSecond;
-    res.set('RateLimit-Policy', `"per-key";q=${points};w=1`);
-    // As before leases: no answer but a 503 while Redis is down, whatever this process holds.
-    if (redis.status !== 'ready') await withRedis(redis, async () => {});
-    const answer = await windows.take(caller.name, points);
-    const reset = Math.max(1, Math.ceil(answer.msLeft / 1000));
-    res.set('RateLimit', `"per-key";r=${answer.remaining};t=${reset}`);
-    if (answer.admitted) return next();
-    options.onLimited(caller.name);
-    throw new HttpProblem(
-      'rate-limited',
-      `The key "${caller.name}" is over its limit of ${points} requests per second.`,
-      { headers: { 'Retry-After': String(reset) } },
-    );
+  return {
+    /** Count one request of `caller`: its headers set, or a 429 (or 503) thrown. */
+    async check(caller: ApiKey, setHeader: (name: string, value: string) => void): Promise<void> {
+      const points = caller.rateLimit ?? options.perSecond;
+      setHeader('RateLimit-Policy', `"per-key";q=${points};w=1`);
+      // As before leases: no answer but a 503 while Redis is down, whatever this process holds.
+      if (redis.status !== 'ready') await withRedis(redis, async () => {});
+      const answer = await windows.take(caller.name, points);
+      const reset = Math.max(1, Math.ceil(answer.msLeft / 1000));
+      setHeader('RateLimit', `"per-key";r=${answer.remaining};t=${reset}`);
+      if (answer.admitted) return;
+      options.onLimited(caller.name);
+      throw new HttpProblem(
+        'rate-limited',
+        `The key "${caller.name}" is over its limit of ${points} requests per second.`,
+        { headers: { 'Retry-After': String(reset) } },
+      );
+    },
   };
 }
+
+export type KeyRateLimit = ReturnType<typeof keyRateLimit>;
+
+/** The rate limit as a route's middleware, after `authenticate`. */
+export const rateLimit =
+  (limit: KeyRateLimit): RequestHandler =>
+  async (_req, res, next) => {
+    await limit.check(callerOf(res), (name, value) => res.set(name, value));
+    next();
+  };

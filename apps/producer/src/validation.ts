@@ -38,7 +38,13 @@ function parseOrThrow<S extends z.ZodType>(
  * in careless code, set a prototype. Iterative, so no nesting depth can overflow the stack.
  */
 export const noProtoKeys: RequestHandler = (req, _res, next) => {
-  const stack: [unknown, string][] = [[req.body, '']];
+  refuseProtoKeys(req.body);
+  next();
+};
+
+/** Throw the 400 of `noProtoKeys` for a parsed body with a `__proto__` key anywhere. */
+export function refuseProtoKeys(body: unknown): void {
+  const stack: [unknown, string][] = [[body, '']];
   while (stack.length > 0) {
     const [value, path] = stack.pop() as [unknown, string];
     if (!value || typeof value !== 'object') continue;
@@ -48,9 +54,10 @@ export const noProtoKeys: RequestHandler = (req, _res, next) => {
         errors: [{ path: at, message: '"__proto__" is not allowed as a key' }],
       });
     }
-    for (const [key, child] of Object.entries(value)) {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      const child = (value as Record<string, unknown>)[key];
       if (child && typeof child === 'object') stack.push([child, path ? `${path}.${key}` : key]);
     }
   }
-  next();
-};
+}

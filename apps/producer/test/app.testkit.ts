@@ -12,7 +12,7 @@ import { objectLinks, openStorage, type StorageSettings } from '@errand/storage'
 import { baseUrl, startTestRedis, type TestRedis } from '@errand/testing';
 import type { Redis } from 'ioredis';
 import { apiKeysVar } from '../src/api-keys.ts';
-import { buildApp } from '../src/app.ts';
+import { buildApi } from '../src/app.ts';
 import { type Deps, producerMetrics } from '../src/deps.ts';
 import { makeJobEvents } from '../src/job-events.ts';
 
@@ -65,14 +65,27 @@ export async function startProducer(prefix: string, options: TestProducerOptions
     links: objectLinks(storage, storageSettings.urlExpirySeconds),
     uploadMaxBytes: options.uploadMaxBytes ?? 1024 * 1024,
   };
-  const app = buildApp(deps, {
+  const { app, fast } = buildApi(deps, {
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
     apiKeys: apiKeysVar.parse(JSON.stringify(options.apiKeys ?? [])),
     rateLimit: options.rateLimit ?? 10_000,
   });
-  const http: Server = await listen(app, 0, '127.0.0.1');
+  // As buildApp composes them (withFastPath), counting which of the two served each request.
+  const served = { fast: 0, app: 0 };
+  const http: Server = await listen(
+    (req, res) => {
+      if (fast(req, res)) served.fast++;
+      else {
+        served.app++;
+        app(req, res);
+      }
+    },
+    0,
+    '127.0.0.1',
+  );
   return {
     app,
+    served,
     api: baseUrl(http),
     redisServer: server,
     redis,

@@ -1,12 +1,14 @@
-import type { Server } from 'node:http';
-import type { Express } from 'express';
+import { createServer, type RequestListener, type Server } from 'node:http';
 
-/** Listen and resolve once bound; port 0 picks a free one. */
-export function listen(app: Express, port: number, host: string): Promise<Server> {
+/** Serve `handler` (an Express app, or any request listener); resolve once bound (port 0: a free one). */
+export function listen(handler: RequestListener, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) =>
-      error ? reject(error) : resolve(server),
-    );
+    const server = createServer(handler);
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
 }
 

@@ -111,21 +111,24 @@ export class HttpProblem extends Problem {
   }
 }
 
-/** Write one problem document; the only place an HTTP error body is made. */
-export function sendProblem(res: Response, problem: Problem, instance?: string): void {
+/** The problem document of `problem`: the only place an HTTP error body is made. */
+export function problemDocument(problem: Problem, instance?: string): string {
   const { status, title } = problem.kind;
+  return JSON.stringify({
+    type: `${PROBLEM_BASE}${problem.type}`,
+    title,
+    status,
+    detail: problem.message,
+    instance,
+    errors: problem.errors,
+  });
+}
+
+/** Answer with one problem document. */
+export function sendProblem(res: Response, problem: Problem, instance?: string): void {
   res
-    .status(status)
+    .status(problem.kind.status)
     .set(problem.headers)
     .type('application/problem+json')
-    .send(
-      JSON.stringify({
-        type: `${PROBLEM_BASE}${problem.type}`,
-        title,
-        status,
-        detail: problem.message,
-        instance,
-        errors: problem.errors,
-      }),
-    );
+    .send(problemDocument(problem, instance));
 }

@@ -1,6 +1,7 @@
 import { batchEnvelope } from '@errand/contract';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
+import { callerOf } from '../auth.ts';
 import type { Deps } from '../deps.ts';
 import { enqueue } from '../enqueue.ts';
 import { checkOutbound, enqueuedStatus, enqueueTarget, parseEnqueue } from '../enqueue-request.ts';
@@ -19,7 +20,7 @@ export const createBatch =
     const { type } = target;
     const body = parseOr400(batchBody, req.body);
     const items = body.jobs.map((item, index) => parseEnqueue(type, item, `jobs.${index}`));
-    await checkOutbound(deps, res, items);
+    await checkOutbound(deps, callerOf(res), items);
     const { jobs, replayed } = await enqueue(deps, { ...target, items, batch: true });
     enqueuedStatus(res, replayed).json({ type, jobs: jobs.map((job) => ({ ...job, type })) });
   };

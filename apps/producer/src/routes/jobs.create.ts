@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { callerOf } from '../auth.ts';
 import type { Deps } from '../deps.ts';
 import { enqueue } from '../enqueue.ts';
 import { checkOutbound, enqueuedStatus, enqueueTarget, parseEnqueue } from '../enqueue-request.ts';
@@ -13,7 +14,7 @@ export const createJob =
     const target = enqueueTarget(req, res);
     const { type } = target;
     const item = parseEnqueue(type, req.body);
-    await checkOutbound(deps, res, [item]);
+    await checkOutbound(deps, callerOf(res), [item]);
     const { jobs, replayed } = await enqueue(deps, { ...target, items: [item], batch: false });
     const [job] = jobs;
     enqueuedStatus(res, replayed)

@@ -35,7 +35,7 @@ export const putWebhook =
     const id = webhookIdParam(req);
     requireJson(req);
     const definition = parseOr400(body, req.body);
-    await checkOutboundAllowed(deps, res, [definition.url]);
+    await checkOutboundAllowed(deps, callerOf(res), [definition.url]);
     const { subscription, created, secret } = await withRedis(redis, () =>
       subscriptionStore(redis, prefix).put(id, definition, callerOf(res).name),
     );
