@@ -6,6 +6,8 @@ export interface PostStream {
   url: string;
   connections: number;
   body: string;
+  /** The bearer token; the bench's API key by default. */
+  token?: string;
 }
 
 /** What a load got: 2xx answers in all and per stream, failures, seconds, and latency. */
@@ -26,13 +28,13 @@ export async function postLoad(
   seconds: number,
 ): Promise<LoadResult> {
   const results = await Promise.all(
-    streams.map(({ url, connections, body }) =>
+    streams.map(({ url, connections, body, token = BENCH_API_KEY }) =>
       autocannon({
         url,
         method: 'POST',
         connections,
         duration: seconds,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body,
       }),
     ),

@@ -20,8 +20,8 @@ export interface BenchProcess {
 }
 
 /**
- * Start `script` (a .ts or .js file run by this Node, with `args`) and wait for a line
- * containing `ready` in its output. Output goes to `logFile`, not through a pipe to this
+ * Start `script` (a .ts or .js file run by this Node, or by `runtime`, with `args`) and wait
+ * for a line containing `ready` in its output. Output goes to `logFile`, not through a pipe to this
  * process, so reading 20,000 log lines a second does not cost the benchmark's own CPU.
  */
 export async function startProcess(
@@ -30,11 +30,12 @@ export async function startProcess(
   logFile: string,
   ready: string,
   args: readonly string[] = [],
+  runtime: string = process.execPath,
 ): Promise<BenchProcess> {
   const fd = openSync(logFile, 'w');
   // BENCH_CPU_PROF=<dir>: every process of the run writes a .cpuprofile there as it exits
   const profile = process.env.BENCH_CPU_PROF;
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(runtime, [script, ...args], {
     env: {
       PATH: process.env.PATH ?? '',
       ...(profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profile}` } : {}),

@@ -7,6 +7,7 @@ import { alternate, type BenchCase, type BenchContext, compared, type Row } from
 import { liveEvents } from '../events.ts';
 import { postLoad } from '../http-load.ts';
 import { cpuMeter, percentile } from '../measure.ts';
+import { PEER_TOKEN, peerAvailable, startPeer } from '../peer.ts';
 import { ROOT, startProcess, startProducer } from '../processes.ts';
 
 /** One way of enqueueing: jobs per call, calls in flight, the target ratio to raw BullMQ. */
@@ -17,12 +18,35 @@ interface Shape {
   minRatio: number;
   /** Processes of the HTTP side (Errand's producer, the floor), each on its own port. */
   processes: number;
+  /** Whether bullmq-proxy runs beside them (one process: it is one Bun server). */
+  peer: boolean;
 }
 
 const SHAPES: Shape[] = [
-  { label: '1 job per request', jobsPerCall: 1, inFlight: 64, minRatio: 0.6, processes: 1 },
-  { label: '1 job per request', jobsPerCall: 1, inFlight: 64, minRatio: 0.6, processes: 2 },
-  { label: '100 jobs per request', jobsPerCall: 100, inFlight: 4, minRatio: 0.9, processes: 1 },
+  {
+    label: '1 job per request',
+    jobsPerCall: 1,
+    inFlight: 64,
+    minRatio: 0.6,
+    processes: 1,
+    peer: true,
+  },
+  {
+    label: '1 job per request',
+    jobsPerCall: 1,
+    inFlight: 64,
+    minRatio: 0.6,
+    processes: 2,
+    peer: false,
+  },
+  {
+    label: '100 jobs per request',
+    jobsPerCall: 100,
+    inFlight: 4,
+    minRatio: 0.9,
+    processes: 1,
+    peer: true,
+  },
 ];
 
 const floorScript = join(ROOT, 'bench', 'floor-producer.ts');
@@ -70,8 +94,32 @@ async function raw(ctx: BenchContext, shape: Shape, prefix: string, seconds: num
   };
 }
 
+type Server = 'errand' | 'floor' | 'peer';
+
+/** What each server is sent: its route, its body for the shape's jobs, its token. */
+function requestOf(server: Server, shape: Shape, prefix: string) {
+  const datas = jobsOf(shape.jobsPerCall, prefix);
+  if (server === 'peer') {
+    // The peer's job schema knows no backoff jitter: the same retries, without it.
+    const { attempts, backoff } = jobs.analytics.defaults;
+    const opts = { attempts, backoff: { type: backoff.type, delay: backoff.delay } };
+    return {
+      path: `/queues/${jobs.analytics.queue}/jobs`,
+      body: JSON.stringify(datas.map((data) => ({ name: 'bench', data, opts }))),
+      token: PEER_TOKEN,
+    };
+  }
+  const batch = shape.jobsPerCall > 1;
+  return {
+    path: `/v1/jobs/analytics${batch ? '/batch' : ''}`,
+    body: JSON.stringify(batch ? { jobs: datas.map((data) => ({ data })) } : { data: datas[0] }),
+    token: undefined,
+  };
+}
+
 /**
- * An HTTP service for `seconds`, Errand's producer or the floor (bench/floor-producer.ts):
+ * An HTTP service for `seconds`, Errand's producer, the floor (bench/floor-producer.ts) or the
+ * peer (bench/peer.ts):
  * autocannon (in this process) POSTing the same jobs with an API key to the shape's processes (each on its own port, as replicas behind a load balancer;
  * the connections split evenly), logging at info; every answer must be a 202, and Redis must
  * hold a job for every 202 (and at most those of the requests cut off at the end).
@@ -81,38 +129,33 @@ async function overHttp(
   shape: Shape,
   prefix: string,
   seconds: number,
-  server: 'errand' | 'floor',
+  server: Server,
 ) {
   const ports = await Promise.all(Array.from({ length: shape.processes }, () => freePort()));
   const producers = await Promise.all(
     ports.map((port, i) => {
       const logFile = join(ctx.dir, `${prefix}-${i}.log`);
-      return server === 'errand'
-        ? startProducer({ redis: ctx.redisUrl, prefix, port, logFile })
-        : startProcess(
-            floorScript,
-            { REDIS_URL: ctx.redisUrl, PREFIX: prefix, PORT: String(port) },
-            logFile,
-            'producer listening',
-          );
+      if (server === 'errand') return startProducer({ redis: ctx.redisUrl, prefix, port, logFile });
+      if (server === 'peer') return startPeer({ redisUrl: ctx.redisUrl, prefix, port, logFile });
+      return startProcess(
+        floorScript,
+        { REDIS_URL: ctx.redisUrl, PREFIX: prefix, PORT: String(port) },
+        logFile,
+        'producer listening',
+      );
     }),
   );
-  const datas = jobsOf(shape.jobsPerCall, prefix);
-  const batch = shape.jobsPerCall > 1;
-  const body = JSON.stringify(
-    batch ? { jobs: datas.map((data) => ({ data })) } : { data: datas[0] },
-  );
-  const url = (port: number) =>
-    `http://127.0.0.1:${port}/v1/jobs/analytics${batch ? '/batch' : ''}`;
+  const { path, body, token } = requestOf(server, shape, prefix);
   const connections = shape.inFlight / ports.length;
   const load = (duration: number) =>
     postLoad(
-      ports.map((port) => ({ url: url(port), connections, body })),
+      ports.map((port) => ({ url: `http://127.0.0.1:${port}${path}`, connections, body, token })),
       duration,
     );
+  // The peer keeps a queue's keys under `<prefix>:<queue>`, Errand under its per-queue layout.
   const queue = new Queue(jobs.analytics.queue, {
     connection: ctx.redis,
-    prefix: queuePrefix(prefix, jobs.analytics.queue),
+    prefix: server === 'peer' ? prefix : queuePrefix(prefix, jobs.analytics.queue),
   });
   try {
     const warm = await load(1);
@@ -154,10 +197,12 @@ export const httpEnqueue: BenchCase = {
   async run(ctx) {
     const seconds = ctx.seconds(8);
     const rows: Row[] = [];
+    const withPeer = peerAvailable();
     for (const shape of SHAPES) {
+      const peer = withPeer && shape.peer;
       const { best, notes } = await alternate(
         ctx,
-        ['raw', 'floor', 'errand'],
+        peer ? ['raw', 'floor', 'errand', 'peer'] : ['raw', 'floor', 'errand'],
         (side, run) => {
           const prefix = `enqueue-${shape.jobsPerCall}x${shape.processes}-${side}-${run}`;
           return side === 'raw'
@@ -188,6 +233,20 @@ export const httpEnqueue: BenchCase = {
           notes: [],
         },
       );
+      if (peer) {
+        const against = {
+          case: `${label}, against the peer`,
+          baseline: { value: best.peer, unit: 'jobs/s', what: 'bullmq-proxy (Bun) addBulk' },
+          errand,
+          notes: [],
+        };
+        // Single jobs: at least the peer's rate; batches are held to raw addBulk above.
+        rows.push(
+          shape.jobsPerCall === 1
+            ? compared(against, 1)
+            : { ...against, ratio: best.errand / best.peer },
+        );
+      }
     }
     return rows;
   },
