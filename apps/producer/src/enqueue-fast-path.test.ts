@@ -98,6 +98,8 @@ describe('the fast path of a single enqueue', () => {
         '{"data":{"to":"a@example.com","subject":"x","text":"y"},"__proto__":{"a":1}}',
         400,
       ],
+      // The same key behind a JSON escape.
+      ['email', '{"data":{"to":"a@example.com","\\u005f_proto__":{}}}', 400],
       ['email', JSON.stringify({ data: email, delay: 5, runAt: '2030-01-01T00:00:00Z' }), 400],
       [
         'http',
