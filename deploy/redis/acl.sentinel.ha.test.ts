@@ -98,6 +98,12 @@ describe('the shipped users under Sentinel', () => {
     expect(await readFile(SHIPPED_CONF, 'utf8')).toBe(shipped);
 
     await group.restart(old); // back as a replica of the new primary, logging in as `replica`
+    // The sentinels turn it to the new primary once they see it back: its link comes a moment
+    // after it answers (its own AOF has the keys already).
+    await until('the old primary to follow the new one', Date.now() + 20_000, async () => {
+      const role = (await group.command(old, 'ROLE')) as [string, string, number, string];
+      return (role[2] === promoted.port && role[3] === 'connected') || undefined;
+    });
     expect(await group.command(old, 'GET', `${PREFIX}:after`)).toBe('queued');
     expect((await usersOn(promoted)).filter((user) => user === 'replica')).toHaveLength(2);
     expect(await aclLogs(group.nodes)).toEqual(noDenials(group.nodes));
