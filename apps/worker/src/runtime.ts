@@ -20,6 +20,7 @@ import type { JobOutcomes } from './job-outcomes.ts';
 import type { FetchWatch, Liveness, WorkerState } from './liveness.ts';
 import type { Processor, Processors } from './processor.ts';
 import { ShutdownAbort } from './processor.ts';
+import { promptStart } from './prompt-start.ts';
 import type { QueueSettings } from './queue-settings.ts';
 import { makeRunner } from './run-job.ts';
 import { runtimeMetrics } from './runtime-metrics.ts';
@@ -56,22 +57,27 @@ const elapsed = (job: Job) =>
   job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined;
 
 /**
- * BullMQ's own Redis backend, with the fetch loop's calls (the blocking wait, the fetch, the
- * stalled check) sent through `watch`, so that a call that never gets its answer (a connection
- * that says `ready` but is cut off) shows. The backend is BullMQ's documented extension point;
- * the Worker's own fetch methods are private.
+ * BullMQ's own Redis backend (the documented extension point; the Worker's own fetch methods
+ * are private), with:
+ * - the fetch loop's calls (the blocking wait, the fetch, the stalled check) sent through
+ *   `watch`, so that a call that never gets its answer (a connection that says `ready` but is
+ *   cut off) shows;
+ * - a job that wakes the idle Worker started at once (`promptStart`).
  */
-const watchedBackend =
-  (watch: FetchWatch): BackendFactory<RedisQueueBackend> =>
+const fetchBackend =
+  (watch: FetchWatch | undefined): BackendFactory<RedisQueueBackend> =>
   (name, opts, extra) => {
     const backend = createRedisBackend(name, opts, extra);
-    const { waitForJob, moveToActive, moveStalledJobsToWait } = backend;
-    backend.waitForJob = (...args) =>
-      watch.track('waitForJob', () => waitForJob.apply(backend, args));
-    backend.moveToActive = (...args) =>
-      watch.track('moveToActive', () => moveToActive.apply(backend, args));
-    backend.moveStalledJobsToWait = (...args) =>
-      watch.track('moveStalledJobsToWait', () => moveStalledJobsToWait.apply(backend, args));
+    if (watch) {
+      const { waitForJob, moveToActive, moveStalledJobsToWait } = backend;
+      backend.waitForJob = (...args) =>
+        watch.track('waitForJob', () => waitForJob.apply(backend, args));
+      backend.moveToActive = (...args) =>
+        watch.track('moveToActive', () => moveToActive.apply(backend, args));
+      backend.moveStalledJobsToWait = (...args) =>
+        watch.track('moveStalledJobsToWait', () => moveStalledJobsToWait.apply(backend, args));
+    }
+    promptStart(backend);
     return backend;
   };
 
@@ -156,7 +162,7 @@ export function startWorkers(options: RuntimeOptions) {
         // `queue.getMetrics` about last night, and longer history is Prometheus' (jobs_finished_total).
         metrics: { maxDataPoints: MetricsTime.ONE_HOUR * 24 },
       },
-      watch ? watchedBackend(watch) : createRedisBackend,
+      fetchBackend(watch),
     );
     // The Worker's own connection for BZPOPMIN (a duplicate of `connection`): its status is the
     // first sign of an outage or a reconnect.

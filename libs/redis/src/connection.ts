@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { pipelineWhenBusy } from './auto-pipelining.ts';
 import {
   type ClusterRedis,
   describeLocation,
@@ -159,7 +160,9 @@ function createCluster(location: ClusterRedis, role: ConnectionRole, extra: Redi
 
 /**
  * A new ioredis client for where Redis is and the role; `lazyConnect` is left to the caller.
- * One server or a Sentinel primary is a `Redis`; a Cluster is a `Cluster` client.
+ * One server or a Sentinel primary is a `Redis`; a Cluster is a `Cluster` client. With
+ * `enableAutoPipelining`, a `Redis` batches only while busy (`pipelineWhenBusy`); a Cluster
+ * client batches as ioredis does.
  */
 export function createRedis(
   where: SingleRedis | SentinelRedis | string,
@@ -183,7 +186,10 @@ export function createRedis(
 ): RedisClient {
   const location = locationOf(where);
   if (location.mode === 'cluster') return createCluster(location, role, extra);
-  return new Redis({ ...redisOptions(location, role), ...extra });
+  const redis = new Redis({ ...redisOptions(location, role), ...extra });
+  // A lone command is written at once; batches form only behind commands in flight.
+  if (extra.enableAutoPipelining) pipelineWhenBusy(redis);
+  return redis;
 }
 
 /** Redis URL with the password blanked, for logs and start-up banners. */
