@@ -76,6 +76,28 @@ describe('auto-pipelining while busy', () => {
     await queue.close();
   });
 
+  it('takes a script defined while a batch waits into that batch, and answers every call', async () => {
+    const redis = await connect(true);
+    const first = redis.ping('first');
+    // a batch waits behind the command in flight; then a script is defined and called at once
+    const second = redis.ping('second');
+    redis.defineCommand('echoKey', { numberOfKeys: 1, lua: 'return KEYS[1]' });
+    const defined = redis as unknown as { echoKey(key: string): Promise<string> };
+    const scripted = defined.echoKey('late');
+    const third = redis.ping('third');
+    expect(await Promise.all([first, second, scripted, third])).toEqual([
+      'first',
+      'second',
+      'late',
+      'third',
+    ]);
+    // the connection still matches replies to callers
+    expect(await Promise.all([redis.ping('after'), defined.echoKey('again')])).toEqual([
+      'after',
+      'again',
+    ]);
+  });
+
   it('leaves a connection without auto-pipelining as it was', async () => {
     const redis = await connect(false);
     const replies = Array.from({ length: 3 }, () => redis.ping());

@@ -22,4 +22,42 @@ export function pipelineWhenBusy(redis: Redis): void {
     enumerable: true,
     get: () => redis.autoPipelineQueueSize > 0 || redis.commandQueue.length > 0,
   });
+  scriptsReachWaitingBatches(redis);
+}
+
+/** What ioredis keeps on a client and its pipelines, and does not type. */
+interface Script {
+  sha: string;
+}
+interface Batch {
+  _shaToScript: Record<string, Script>;
+  [method: string]: unknown;
+}
+interface Internals {
+  scriptsSet: Record<string, Script>;
+  _autoPipelines: Map<string, Batch>;
+  [method: string]: unknown;
+}
+
+/**
+ * A script defined while a batch waits is added to that batch too. ioredis copies the scripts
+ * into a batch when it makes it, so a script defined later (BullMQ defines its scripts when a
+ * queue or worker first uses a shared connection) and called in the same turn found no method
+ * on the batch: the call threw, its reply slot was left empty, and the connection's replies
+ * no longer matched its callers. On a busy connection a batch waits most of the time, so this
+ * is no longer rare.
+ */
+function scriptsReachWaitingBatches(redis: Redis): void {
+  const client = redis as unknown as Internals;
+  const define = redis.defineCommand.bind(redis);
+  redis.defineCommand = (name, definition) => {
+    define(name, definition);
+    const script = client.scriptsSet[name];
+    if (!script) return;
+    for (const batch of client._autoPipelines.values()) {
+      batch._shaToScript[script.sha] = script;
+      batch[name] = client[name];
+      batch[`${name}Buffer`] = client[`${name}Buffer`];
+    }
+  };
 }
