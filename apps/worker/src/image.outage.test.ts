@@ -3,7 +3,7 @@ import { createLogger, Metrics } from '@errand/observability';
 import { queuePrefix } from '@errand/queues';
 import { objectLinks, openStorage, type Storage } from '@errand/storage';
 import { eventually, S3Server, startTestRedis, type TestRedis } from '@errand/testing';
-import { type Job, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,12 +80,15 @@ describe('image jobs while the object store goes down', () => {
     await redis?.stop();
   });
 
-  /** Add a job of two attempts, and kill the store once its first output is written. */
-  const addAndKillMidJob = async (id: string) => {
+  /**
+   * Add a job of two attempts, `backoffMs` apart, and kill the store once its first output is
+   * written.
+   */
+  const addAndKillMidJob = async (id: string, backoffMs: number) => {
     const job = await queue.add(
       'image',
       { source: { key: 'uploads/photo.jpg' }, outputs: OUTPUTS },
-      { jobId: id, attempts: 2, backoff: { type: 'fixed', delay: 1_500 } },
+      { jobId: id, attempts: 2, backoff: { type: 'fixed', delay: backoffMs } },
     );
     await eventually(async () => ((await queue.getJob(id))?.progress ? true : undefined), {
       timeoutMs: 20_000,
@@ -97,15 +100,15 @@ describe('image jobs while the object store goes down', () => {
   const settled = (id: string) =>
     eventually(
       async () => {
-        const job = await queue.getJob(id);
-        const state = await job?.getState();
-        return state === 'completed' || state === 'failed' ? (job as Job) : undefined;
+        // The state first: a job read before it settled would show an earlier attempt.
+        const state = await queue.getJobState(id);
+        return state === 'completed' || state === 'failed' ? await queue.getJob(id) : undefined;
       },
       { timeoutMs: 30_000 },
     );
 
   it('fails for good with the store’s reason once every attempt found it down', async () => {
-    await addAndKillMidJob('down-for-good');
+    await addAndKillMidJob('down-for-good', 1_500);
     const job = await settled('down-for-good');
     expect(await job.getState()).toBe('failed');
     expect(job.attemptsMade).toBe(2);
@@ -116,7 +119,8 @@ describe('image jobs while the object store goes down', () => {
   });
 
   it('completes on the retry once the store is back, every output written', async () => {
-    await addAndKillMidJob('back-again');
+    // time enough for the store to restart before the retry, on a loaded machine too
+    await addAndKillMidJob('back-again', 5_000);
     await eventually(async () =>
       (await queue.getJob('back-again'))?.attemptsMade ? true : undefined,
     );
