@@ -110,6 +110,23 @@ export function startProducer(options: {
     'producer listening',
   );
 }
+/**
+ * The floor (bench/floor-producer.ts) of `prefix` on `port`: node:http and `Queue.add`, no key,
+ * no check, no limit, no log line.
+ */
+export const startFloorProducer = (options: {
+  redis: string;
+  prefix: string;
+  port: number;
+  logFile: string;
+}): Promise<BenchProcess> =>
+  startProcess(
+    join(ROOT, 'bench', 'floor-producer.ts'),
+    { REDIS_URL: options.redis, PREFIX: options.prefix, PORT: String(options.port) },
+    options.logFile,
+    'producer listening',
+  );
+
 const bareWorkerScript = join(ROOT, 'bench', 'bare-worker.ts');
 const noopWorkerScript = join(ROOT, 'bench', 'noop-worker.ts');
 
@@ -151,13 +168,14 @@ export function startWorker(
 
 /**
  * One side of an end-to-end case on the analytics queue of `prefix`: a worker process
- * (concurrency 100) and, unless the side enqueues by itself, a producer on a free port; their
- * logs are `<prefix>-worker.log` and `<prefix>-producer.log` in `dir`. `stop()` ends both.
+ * (concurrency 100) and, unless the side enqueues by itself, a producer on a free port
+ * (Errand's, or the floor's); their logs are `<prefix>-worker.log` and `<prefix>-producer.log`
+ * in `dir`. `stop()` ends both.
  */
 export async function startEndToEnd(
   ctx: { redisUrl: string; dir: string },
   prefix: string,
-  side: { worker: 'bare' | 'errand' | 'noop'; producer: boolean },
+  side: { worker: 'bare' | 'errand' | 'noop'; producer: 'errand' | 'floor' | undefined },
 ) {
   const logFile = (name: string) => join(ctx.dir, `${prefix}-${name}.log`);
   const worker = await startWorker(side.worker, {
@@ -167,9 +185,13 @@ export async function startEndToEnd(
     logFile: logFile('worker'),
   });
   const port = await freePort();
-  const producer = side.producer
-    ? await startProducer({ redis: ctx.redisUrl, prefix, port, logFile: logFile('producer') })
-    : undefined;
+  const where = { redis: ctx.redisUrl, prefix, port, logFile: logFile('producer') };
+  const producer =
+    side.producer === 'errand'
+      ? await startProducer(where)
+      : side.producer === 'floor'
+        ? await startFloorProducer(where)
+        : undefined;
   return {
     worker,
     producer,

@@ -41,7 +41,7 @@ async function ingestOnce(
   const bodies = batches(requests, prefix);
   const { worker, producer, port, stop } = await startEndToEnd(ctx, prefix, {
     worker: side === 'raw' ? 'bare' : 'errand',
-    producer: side === 'errand',
+    producer: side === 'errand' ? 'errand' : undefined,
   });
   const payloads = bodies.map((jobsOf) => JSON.stringify({ jobs: jobsOf }));
   const meter = await cpuMeter(ctx.redis, {

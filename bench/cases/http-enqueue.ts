@@ -8,7 +8,7 @@ import { liveEvents } from '../events.ts';
 import { postLoad } from '../http-load.ts';
 import { cpuMeter, percentile } from '../measure.ts';
 import { PEER_TOKEN, peerAvailable, startPeer } from '../peer.ts';
-import { ROOT, startProcess, startProducer } from '../processes.ts';
+import { startFloorProducer, startProducer } from '../processes.ts';
 
 /** One way of enqueueing: jobs per call, calls in flight, the target ratio to raw BullMQ. */
 interface Shape {
@@ -48,8 +48,6 @@ const SHAPES: Shape[] = [
     peer: true,
   },
 ];
-
-const floorScript = join(ROOT, 'bench', 'floor-producer.ts');
 
 const jobsOf = (count: number, tag: string) =>
   liveEvents(count, tag).map((event) => ({ events: [event] }));
@@ -137,12 +135,7 @@ async function overHttp(
       const logFile = join(ctx.dir, `${prefix}-${i}.log`);
       if (server === 'errand') return startProducer({ redis: ctx.redisUrl, prefix, port, logFile });
       if (server === 'peer') return startPeer({ redisUrl: ctx.redisUrl, prefix, port, logFile });
-      return startProcess(
-        floorScript,
-        { REDIS_URL: ctx.redisUrl, PREFIX: prefix, PORT: String(port) },
-        logFile,
-        'producer listening',
-      );
+      return startFloorProducer({ redis: ctx.redisUrl, prefix, port, logFile });
     }),
   );
   const { path, body, token } = requestOf(server, shape, prefix);
