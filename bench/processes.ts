@@ -133,17 +133,23 @@ const noopWorkerScript = join(ROOT, 'bench', 'noop-worker.ts');
 /**
  * A worker process on the analytics queue of `prefix`, at the given concurrency: Errand's own
  * (`errand`, logging at info, as deployed), Errand's runtime with a processor that does
- * nothing (`noop`, bench/noop-worker.ts) or the bare BullMQ baseline (`bare`). The bare and
- * noop processors return the moment they started, as `{ startedAt }`.
+ * nothing (`noop`, bench/noop-worker.ts), the bare BullMQ baseline (`bare`), or a bare Worker
+ * running Errand's analytics aggregation and nothing else (`aggregate`). The bare and noop
+ * processors return the moment they started, as `{ startedAt }`.
  */
 export function startWorker(
-  side: 'bare' | 'errand' | 'noop',
+  side: 'bare' | 'aggregate' | 'errand' | 'noop',
   options: { redis: RedisWhere; prefix: string; concurrency: number; logFile: string },
 ): Promise<BenchProcess> {
   const { redis, prefix, concurrency, logFile } = options;
-  if (side === 'bare') {
+  if (side === 'bare' || side === 'aggregate') {
     if (typeof redis !== 'string') throw new Error('bench/bare-worker.ts takes a REDIS_URL only');
-    const env = { REDIS_URL: redis, QUEUE: 'analytics', PREFIX: prefix };
+    const env = {
+      REDIS_URL: redis,
+      QUEUE: 'analytics',
+      PREFIX: prefix,
+      ...(side === 'aggregate' ? { AGGREGATE: '1' } : {}),
+    };
     return startProcess(
       bareWorkerScript,
       { ...env, CONCURRENCY: String(concurrency) },
