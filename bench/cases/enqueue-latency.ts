@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { createClient } from '@errand/client';
 import { jobs } from '@errand/contract';
 import { queuePrefix } from '@errand/queues';
@@ -5,9 +6,10 @@ import { Queue } from 'bullmq';
 import type { BenchCase, BenchContext, Row } from '../case.ts';
 import { liveEvents } from '../events.ts';
 import { percentile } from '../measure.ts';
+import { PEER_TOKEN, peerAvailable, startPeer } from '../peer.ts';
 import { BENCH_API_KEY, startEndToEnd } from '../processes.ts';
 
-type Path = 'raw' | 'floor' | 'http' | 'sdk';
+type Path = 'raw' | 'floor' | 'peer' | 'http' | 'sdk';
 
 const now = () => performance.timeOrigin + performance.now();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -16,7 +18,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * `count` jobs one at a time on an idle queue, each 5 ms after the last; for each, the time
  * from the call (Queue.add, a POST, the typed client) to the processor's start, which the
  * worker returns as the job's result. Both clocks are this machine's. The floor is the same
- * POST to bench/floor-producer.ts (node:http + Queue.add) with a bare Worker behind it.
+ * POST to bench/floor-producer.ts (node:http + Queue.add) with a bare Worker behind it; the
+ * peer, bullmq-proxy (bench/peer.ts) with a bare Worker behind it, where it runs here.
  */
 async function latencies(ctx: BenchContext, path: Path, run: number, count: number) {
   const prefix = `latency-${path}-${run}`;
@@ -24,15 +27,42 @@ async function latencies(ctx: BenchContext, path: Path, run: number, count: numb
     connection: ctx.redis,
     prefix: queuePrefix(prefix, jobs.analytics.queue),
   });
-  const { port, stop } = await startEndToEnd(ctx, prefix, {
-    worker: path === 'raw' || path === 'floor' ? 'bare' : 'noop',
-    producer: path === 'raw' ? undefined : path === 'floor' ? 'floor' : 'errand',
+  const bare = path === 'raw' || path === 'floor' || path === 'peer';
+  const started = await startEndToEnd(ctx, prefix, {
+    worker: bare ? 'bare' : 'noop',
+    producer: bare ? (path === 'floor' ? 'floor' : undefined) : 'errand',
   });
+  const { port } = started;
+  // The peer keeps a queue's keys under `<its prefix>:<queue>`: given Errand's per-queue
+  // prefix, they are the ones the bare Worker reads.
+  const peer =
+    path === 'peer'
+      ? await startPeer({
+          redisUrl: ctx.redisUrl,
+          prefix: queuePrefix(prefix, jobs.analytics.queue),
+          port,
+          logFile: join(ctx.dir, `${prefix}-peer.log`),
+        })
+      : undefined;
+  const stop = async () => {
+    await peer?.stop();
+    await started.stop();
+  };
   const baseUrl = `http://127.0.0.1:${port}`;
   const client = createClient({ baseUrl, apiKey: BENCH_API_KEY });
   const enqueue = async (data: { events: unknown[] }): Promise<string> => {
     if (path === 'raw') return String((await queue.add('bench', data, jobs.analytics.defaults)).id);
     if (path === 'sdk') return (await client.enqueue('analytics', data as never)).id;
+    if (path === 'peer') {
+      const { attempts, backoff } = jobs.analytics.defaults;
+      const opts = { attempts, backoff: { type: backoff.type, delay: backoff.delay } };
+      const response = await fetch(`${baseUrl}/queues/${jobs.analytics.queue}/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${PEER_TOKEN}` },
+        body: JSON.stringify([{ name: 'bench', data, opts }]),
+      });
+      return String(((await response.json()) as { id: string }[])[0]?.id);
+    }
     const response = await fetch(`${baseUrl}/v1/jobs/analytics`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_API_KEY}` },
@@ -69,6 +99,7 @@ async function latencies(ctx: BenchContext, path: Path, run: number, count: numb
 const WHAT: Record<Path, string> = {
   raw: 'Queue.add → bare Worker',
   floor: 'floor: POST to node:http + Queue.add → bare Worker',
+  peer: 'POST to bullmq-proxy (Bun) → bare Worker',
   http: 'POST /v1/jobs/analytics → Errand runtime',
   sdk: 'typed client enqueue (Idempotency-Key) → Errand runtime',
 };
@@ -77,17 +108,25 @@ const WHAT: Record<Path, string> = {
  * Enqueue → processor start on an idle queue, p50 and p99: raw BullMQ, the floor of an HTTP
  * service, Errand's API over plain HTTP, and through the typed client (which sends an
  * Idempotency-Key, so one more Redis command). Target: p50 ≤ 1.5 ms and p99 ≤ 5 ms for
- * Errand's paths; each is shown against raw BullMQ and against the floor (same client, same
- * HTTP, nothing else), whose distance is Errand's own.
+ * Errand's paths; each is shown against raw BullMQ, against the floor (same client, same
+ * HTTP, nothing else), whose distance is Errand's own, and against the peer where it runs.
  */
 export const enqueueLatency: BenchCase = {
   name: 'enqueue-latency',
   async run(ctx) {
     const count = Math.max(20, Math.round(300 * ctx.scale));
-    const all: Record<Path, number[]> = { raw: [], floor: [], http: [], sdk: [] };
+    const all: Record<Path, number[]> = { raw: [], floor: [], peer: [], http: [], sdk: [] };
+    const withPeer = peerAvailable();
     const notes: string[] = [];
     for (let run = 1; run <= ctx.runs; run++) {
-      for (const path of ['raw', 'floor', 'http', 'sdk'] as const) {
+      const paths = [
+        'raw',
+        'floor',
+        ...(withPeer ? ['peer' as const] : []),
+        'http',
+        'sdk',
+      ] as const;
+      for (const path of paths) {
         const took = await latencies(ctx, path, run, count);
         all[path].push(...took);
         notes.push(
@@ -123,6 +162,10 @@ export const enqueueLatency: BenchCase = {
           errand,
           notes: [],
         });
+        if (withPeer) {
+          const baseline = figure('peer', p);
+          rows.push({ case: `${name}, against the peer`, baseline, errand, notes: [] });
+        }
       }
     }
     return rows;
