@@ -13,8 +13,11 @@ const CONCURRENCY = jobs.email.concurrency;
 const MAX_CONNECTIONS = 5;
 const TIMEOUT_MS = 300_000;
 
-/** Errand's worker on the email queue of `prefix`, with `count` mails waiting for it. */
-async function errandWorker(ctx: BenchContext, prefix: string, count: number, sink: SmtpSink) {
+/** The sides: raw nodemailer, a bare BullMQ Worker around it (the floor), Errand's worker. */
+type Side = 'raw' | 'floor' | 'errand';
+
+/** `count` mails waiting on the email queue of `prefix`, as Errand's API would add them. */
+async function fillQueue(ctx: BenchContext, prefix: string, count: number) {
   const queue = new Queue(jobs.email.queue, {
     connection: ctx.redis,
     prefix: queuePrefix(prefix, jobs.email.queue),
@@ -28,7 +31,12 @@ async function errandWorker(ctx: BenchContext, prefix: string, count: number, si
       })),
     );
   }
-  const worker = await startProcess(
+  return queue;
+}
+
+/** Errand's worker on the email queue of `prefix`. */
+const errandWorker = (ctx: BenchContext, prefix: string, sink: SmtpSink) =>
+  startProcess(
     appScript('worker'),
     {
       REDIS_URL: ctx.redisUrl,
@@ -43,8 +51,22 @@ async function errandWorker(ctx: BenchContext, prefix: string, count: number, si
     join(ctx.dir, `${prefix}.log`),
     'worker running',
   );
-  return { sender: worker, queue };
-}
+
+/** The floor (bench/floor-mail-worker.ts) on the email queue of `prefix`. */
+const floorWorker = (ctx: BenchContext, prefix: string, sink: SmtpSink) =>
+  startProcess(
+    join(ROOT, 'bench', 'floor-mail-worker.ts'),
+    {
+      REDIS_URL: ctx.redisUrl,
+      QUEUE_PREFIX: prefix,
+      SMTP_URL: sink.url,
+      MAIL_FROM: BENCH_FROM,
+      CONCURRENCY: String(CONCURRENCY),
+      MAX_CONNECTIONS: String(MAX_CONNECTIONS),
+    },
+    join(ctx.dir, `${prefix}.log`),
+    'worker running',
+  );
 
 /** Raw pooled nodemailer sending `count` mails, in a process of its own. */
 const rawSender = (ctx: BenchContext, prefix: string, count: number, sink: SmtpSink) =>
@@ -82,13 +104,14 @@ async function checkAndClear(ctx: BenchContext, queue: Queue, prefix: string) {
  * once warm: from the tenth of the mails delivered (code compiled, connections open) to the
  * last one.
  */
-async function sendOnce(ctx: BenchContext, side: 'raw' | 'errand', run: number, count: number) {
+async function sendOnce(ctx: BenchContext, side: Side, run: number, count: number) {
   const prefix = `email-${side}-${run}`;
   const sink = await SmtpSink.start();
-  const { sender, queue } =
+  const queue = side === 'raw' ? undefined : await fillQueue(ctx, prefix, count);
+  const sender =
     side === 'raw'
-      ? { sender: await rawSender(ctx, prefix, count, sink), queue: undefined }
-      : await errandWorker(ctx, prefix, count, sink);
+      ? await rawSender(ctx, prefix, count, sink)
+      : await (side === 'floor' ? floorWorker : errandWorker)(ctx, prefix, sink);
   const warm = Math.floor(count / 10);
   await sink.waitFor(warm, TIMEOUT_MS);
   const from = performance.now();
@@ -108,11 +131,13 @@ async function sendOnce(ctx: BenchContext, side: 'raw' | 'errand', run: number, 
 }
 
 /**
- * Mails through Errand's worker process (contract check, timeout, the send ledger read before
- * and written after each send, the queue's limiter, a log line at start and end) against raw
+ * Mails through Errand's worker process (contract check, timeout, the queue's limiter, the
+ * send ledger written after each send, a log line and two histograms per job) against raw
  * pooled nodemailer in a process of its own sending the same mails: both with the catalog's
  * email concurrency over a pool of as many connections as the worker's, to an SMTP sink in
- * the bench process, counted as they arrive there.
+ * the bench process, counted as they arrive there. Beside them the floor, a bare BullMQ
+ * Worker around the same nodemailer (bench/floor-mail-worker.ts): the target is against raw
+ * nodemailer, the second row says how much of the gap is Errand's own.
  */
 export const email: BenchCase = {
   name: 'email',
@@ -120,28 +145,33 @@ export const email: BenchCase = {
     const count = Math.max(100, Math.round(5_000 * ctx.scale));
     const { best, notes } = await alternate(
       ctx,
-      ['raw', 'errand'],
+      ['raw', 'floor', 'errand'] as const,
       (side, run) => sendOnce(ctx, side, run, count),
       'mails/s',
     );
+    const label = `${count} mails of 2.5 KB, concurrency ${CONCURRENCY}, pool of ${MAX_CONNECTIONS} SMTP connections, 1 process`;
+    const errand = { value: best.errand, unit: 'mails/s', what: 'Errand worker, email' };
     return [
       compared(
         {
-          case: `${count} mails of 2.5 KB, concurrency ${CONCURRENCY}, pool of ${MAX_CONNECTIONS} SMTP connections, 1 process`,
-          baseline: {
-            value: best.raw,
-            unit: 'mails/s',
-            what: 'raw pooled nodemailer',
-          },
-          errand: {
-            value: best.errand,
-            unit: 'mails/s',
-            what: 'Errand worker, email',
-          },
+          case: label,
+          baseline: { value: best.raw, unit: 'mails/s', what: 'raw pooled nodemailer' },
+          errand,
           notes,
         },
         0.9,
       ),
+      {
+        case: `${label}, against the floor`,
+        baseline: {
+          value: best.floor,
+          unit: 'mails/s',
+          what: 'floor: bare BullMQ Worker + the same nodemailer',
+        },
+        errand,
+        ratio: best.errand / best.floor,
+        notes: [],
+      },
     ];
   },
 };
