@@ -1,4 +1,12 @@
-import { enqueueEnvelope, type JobType, jobs, META_OPTION, metaOf } from '@errand/contract';
+import {
+  batchEnvelope,
+  enqueueEnvelope,
+  type JobState,
+  type JobType,
+  jobs,
+  META_OPTION,
+  metaOf,
+} from '@errand/contract';
 import type { JobsOptions } from 'bullmq';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -12,6 +20,8 @@ import { parseOr400 } from './validation.ts';
 
 /** The envelope with the payload left open: the payload is checked against its type next. */
 const envelope = enqueueEnvelope(z.unknown());
+/** A batch with its items left open: each is checked as one enqueue, at `jobs.<index>`. */
+const batchBody = batchEnvelope(z.unknown());
 
 export interface EnqueueRequest {
   data: unknown;
@@ -41,6 +51,18 @@ export function parseEnqueue(type: JobType, body: unknown, at = ''): EnqueueRequ
   ];
   return { data, opts, state, outbound };
 }
+
+/** Check a batch body: 1 to 1,000 items, each an enqueue body; the first bad item answers. */
+export function parseBatch(type: JobType, body: unknown): EnqueueRequest[] {
+  const batch = parseOr400(batchBody, body);
+  return batch.jobs.map((item, index) => parseEnqueue(type, item, `jobs.${index}`));
+}
+
+/** What a batch answers: each job with its type. */
+export const batchAnswer = (type: JobType, added: { id: string; state: JobState }[]) => ({
+  type,
+  jobs: added.map((job) => ({ ...job, type })),
+});
 
 /**
  * What both enqueue routes check before the body, in this order: the `{type}` (404), the
