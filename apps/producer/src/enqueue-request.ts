@@ -1,27 +1,14 @@
-import {
-  batchEnvelope,
-  enqueueEnvelope,
-  type JobState,
-  type JobType,
-  jobs,
-  META_OPTION,
-  metaOf,
-} from '@errand/contract';
+import { type JobState, type JobType, META_OPTION, metaOf } from '@errand/contract';
 import type { JobsOptions } from 'bullmq';
 import type { Request, Response } from 'express';
-import { z } from 'zod';
 import type { ApiKey } from './api-keys.ts';
 import { callerOf, checkScope } from './auth.ts';
 import type { Deps } from './deps.ts';
+import { enqueueChecks } from './enqueue-checks.ts';
 import { idempotencyKeyOf } from './idempotency.ts';
 import { enqueueScopeOf, jobTypeOf, requireJson } from './job-type.ts';
 import { checkOutboundAllowed, requireSigningSecret } from './outbound-check.ts';
 import { parseOr400 } from './validation.ts';
-
-/** The envelope with the payload left open: the payload is checked against its type next. */
-const envelope = enqueueEnvelope(z.unknown());
-/** A batch with its items left open: each is checked as one enqueue, at `jobs.<index>`. */
-const batchBody = batchEnvelope(z.unknown());
 
 export interface EnqueueRequest {
   data: unknown;
@@ -34,8 +21,9 @@ export interface EnqueueRequest {
 
 /** Check one request body against the envelope and the job type's contract. */
 export function parseEnqueue(type: JobType, body: unknown, at = ''): EnqueueRequest {
-  const parsed = parseOr400(envelope, body, at);
-  const data = parseOr400(jobs[type].schema, parsed.data, at ? `${at}.data` : 'data');
+  const parsed = parseOr400(enqueueChecks.envelope, body, at);
+  const payload = enqueueChecks.payloads[type];
+  const data = parseOr400(payload, parsed.data, at ? `${at}.data` : 'data');
   const delay = parsed.runAt ? Math.max(0, Date.parse(parsed.runAt) - Date.now()) : parsed.delay;
   const meta = metaOf(parsed);
   const opts: JobsOptions = {
@@ -54,7 +42,7 @@ export function parseEnqueue(type: JobType, body: unknown, at = ''): EnqueueRequ
 
 /** Check a batch body: 1 to 1,000 items, each an enqueue body; the first bad item answers. */
 export function parseBatch(type: JobType, body: unknown): EnqueueRequest[] {
-  const batch = parseOr400(batchBody, body);
+  const batch = parseOr400(enqueueChecks.batch, body);
   return batch.jobs.map((item, index) => parseEnqueue(type, item, `jobs.${index}`));
 }
 
