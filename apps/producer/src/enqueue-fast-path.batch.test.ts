@@ -59,7 +59,11 @@ describe('the fast path of a batch enqueue', () => {
     const before = await stored();
     const answer = await both(
       'email/batch',
-      batchOf({ data: email }, { data: email, priority: 5 }, { data: email, delay: 60_000 }),
+      batchOf(
+        { data: email },
+        { data: email, priority: 5, attempts: 3 },
+        { data: email, delay: 60_000 },
+      ),
     );
     expect(answer.status).toBe(202);
     expect(answer.headers.get('location')).toBeNull();
@@ -69,12 +73,17 @@ describe('the fast path of a batch enqueue', () => {
       'prioritized',
       'delayed',
     ]);
+    const options = [];
     for (const { id, type } of answer.body.jobs) {
       expect(type).toBe('email');
       const job = await producer.queues.email.getJob(id);
       expect(job?.name).toBe('writer');
       expect(job?.data).toEqual(email);
+      options.push(job?.opts);
     }
+    expect(options[0]).toMatchObject({ attempts: 5 }); // the type's default
+    expect(options[1]).toMatchObject({ priority: 5, attempts: 3 });
+    expect(options[2]).toMatchObject({ delay: 60_000 });
     expect(await stored()).toBe(before + 6);
     expect(await requestsCounted(producer, ROUTE, 202)).toBe(counted + 2);
 

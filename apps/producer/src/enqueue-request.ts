@@ -26,17 +26,17 @@ export function parseEnqueue(type: JobType, body: unknown, at = ''): EnqueueRequ
   const data = parseOr400(payload, parsed.data, at ? `${at}.data` : 'data');
   const delay = parsed.runAt ? Math.max(0, Date.parse(parsed.runAt) - Date.now()) : parsed.delay;
   const meta = metaOf(parsed);
-  const opts: JobsOptions = {
-    ...(delay ? { delay } : {}),
-    ...(parsed.priority ? { priority: parsed.priority } : {}),
-    ...(parsed.attempts ? { attempts: parsed.attempts } : {}),
-    ...(meta ? { [META_OPTION]: meta } : {}),
-  };
+  // Only what was given, in this order (BullMQ stores the options as they are): run per item
+  // of a batch, a plain job costs one object here, not one per option.
+  const opts: JobsOptions = {};
+  if (delay) opts.delay = delay;
+  if (parsed.priority) opts.priority = parsed.priority;
+  if (parsed.attempts) opts.attempts = parsed.attempts;
+  if (meta) Object.assign(opts, { [META_OPTION]: meta });
   const state = delay ? 'delayed' : parsed.priority ? 'prioritized' : 'waiting';
-  const outbound = [
-    ...(type === 'http' ? [(data as { url: string }).url] : []),
-    ...(meta?.callbackUrl ? [meta.callbackUrl] : []),
-  ];
+  const outbound: string[] = [];
+  if (type === 'http') outbound.push((data as { url: string }).url);
+  if (meta?.callbackUrl) outbound.push(meta.callbackUrl);
   return { data, opts, state, outbound };
 }
 
@@ -77,7 +77,8 @@ export function enqueuedStatus(res: Response, replayed: boolean): Response {
  * only once the key has a signing secret; jobs that call nothing cost nothing here.
  */
 export async function checkOutbound(deps: Deps, caller: ApiKey, items: EnqueueRequest[]) {
-  const urls = items.flatMap((item) => item.outbound);
+  const urls: string[] = [];
+  for (const item of items) if (item.outbound.length > 0) urls.push(...item.outbound);
   if (urls.length === 0) return;
   await checkOutboundAllowed(deps, caller, urls);
   await requireSigningSecret(deps, caller);
