@@ -96,7 +96,8 @@ const measure =
 /**
  * The enqueue API: the table of routes, each behind its key and rate limit, then the ops
  * endpoints and docs; everything that goes wrong ends as problem+json. In front of it, the
- * fast path of a plain single enqueue (`enqueue-fast-path.ts`), with the same rate limit.
+ * fast path of a plain enqueue, single or batch (`enqueue-fast-path.ts`), with the same rate
+ * limit.
  */
 export function buildApp(deps: Deps, settings: ApiSettings): RequestListener {
   const { app, fast } = buildApi(deps, settings);

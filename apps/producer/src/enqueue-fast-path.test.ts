@@ -1,28 +1,12 @@
 import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProducer } from '../test/app.testkit.ts';
+import { parityOf, shapeOf } from '../test/fast-path.testkit.ts';
 
 const WRITER = 'fast-writer-secret-0123456789';
 const SLOW = 'fast-slow-secret-0123456789ab';
 const CALLER = 'fast-caller-secret-0123456789';
 const email = { to: 'a@example.com', subject: 'Hi', text: 'Hello' };
-
-/** What an answer is made of, without what differs between two requests (date, ids). */
-function shapeOf(answer: Awaited<ReturnType<typeof request>>) {
-  const header = (name: string) => answer.headers.get(name);
-  const body = typeof answer.body === 'object' && answer.body ? { ...answer.body } : answer.body;
-  if (body && typeof body === 'object' && 'id' in body) body.id = '<id>';
-  return {
-    status: answer.status,
-    body,
-    contentType: header('content-type'),
-    policy: header('ratelimit-policy'),
-    rateLimit: header('ratelimit')?.replace(/r=\d+/, 'r=<n>'),
-    retryAfter: header('retry-after'),
-    replayed: header('idempotent-replayed'),
-    location: header('location')?.replace(/[^/]+$/, '<id>'),
-  };
-}
 
 /**
  * The fast path of `POST /v1/jobs/{type}` answers exactly as the Express route does: each
@@ -50,32 +34,7 @@ describe('the fast path of a single enqueue', () => {
   });
   afterAll(() => producer?.stop());
 
-  const post = (
-    route: 'fast' | 'app',
-    type: string,
-    body: string,
-    headers: Record<string, string> = {},
-    key = WRITER,
-  ) =>
-    request(`${producer.api}/v1/jobs/${type}`, {
-      method: 'POST',
-      body,
-      headers: {
-        authorization: `Bearer ${key}`,
-        'content-type': route === 'fast' ? 'application/json' : 'application/json; charset="utf-8"',
-        ...headers,
-      },
-    });
-  /** The same request by both routes, checking which served it; both answers. */
-  async function both(type: string, body: string, headers: Record<string, string> = {}) {
-    const before = { ...producer.served };
-    const fast = await post('fast', type, body, headers);
-    const app = await post('app', type, body, headers);
-    expect(producer.served.fast - before.fast, 'the fast path took the first').toBe(1);
-    expect(producer.served.app - before.app, 'the app took the second').toBe(1);
-    expect(shapeOf(fast)).toEqual(shapeOf(app));
-    return fast;
-  }
+  const { post, both } = parityOf(() => producer, WRITER);
 
   it('enqueues as the route does: 202, Location, RateLimit headers, the job in Redis', async () => {
     const answer = await both('email', JSON.stringify({ data: email, priority: 5 }));
@@ -157,14 +116,14 @@ describe('the fast path of a single enqueue', () => {
     expect(shapeOf(answers[3] as never)).toEqual(shapeOf(answers[4] as never));
   });
 
-  it('leaves to the app what it does not take: no key or an unknown one, internal types, batches, query strings, a bad Idempotency-Key, an encoded or empty body', async () => {
+  it('leaves to the app what it does not take: no key or an unknown one, internal types, a path spelled otherwise, query strings, a bad Idempotency-Key, an encoded or empty body', async () => {
     const before = { ...producer.served };
     const body = JSON.stringify({ data: email });
     const answers = [
       await request(`${producer.api}/v1/jobs/email`, { method: 'POST', json: { data: email } }),
       await post('fast', 'email', body, {}, 'no-such-key-0123456789abcd'),
       await post('fast', 'digest', JSON.stringify({ data: {} })),
-      await post('fast', 'email/batch', JSON.stringify({ jobs: [{ data: email }] })),
+      await post('fast', 'email/', body),
       await post('fast', 'email?x=1', body),
       await post('fast', 'email', body, { 'idempotency-key': 'bad key with spaces' }),
       await post('fast', 'email', body, { 'content-encoding': 'identity' }),

@@ -5,27 +5,30 @@ import type { ApiKey } from './api-keys.ts';
 import { bearerOf, keyOf } from './auth.ts';
 import type { ApiSettings, Deps } from './deps.ts';
 import { enqueue } from './enqueue.ts';
-import { checkOutbound, parseEnqueue } from './enqueue-request.ts';
+import { batchAnswer, checkOutbound, parseBatch, parseEnqueue } from './enqueue-request.ts';
 import { isIdempotencyKey } from './idempotency.ts';
 import type { KeyRateLimit } from './rate-limit.ts';
 import { refuseProtoKeys } from './validation.ts';
 
-const PATH = /^\/v1\/jobs\/([a-z-]{1,64})$/;
+/** `/v1/jobs/{type}` or `/v1/jobs/{type}/batch`, as the app's routes spell them. */
+const PATH = /^\/v1\/jobs\/([a-z-]{1,64})(\/batch)?$/;
 /** What body-parser reads as JSON without a second look: UTF-8 (or no charset), no encoding. */
 const JSON_TYPE = /^application\/json[ \t]*(;[ \t]*charset=utf-8[ \t]*)?$/i;
-const ROUTE = '/v1/jobs/:type';
+/** The request metric's `route` label, as the app's routes give it. */
+const ROUTE = { single: '/v1/jobs/:type', batch: '/v1/jobs/:type/batch' };
 /** body-parser's strict mode: a JSON body is an object or an array. */
 const FIRST = /^[ \t\n\r]*([^ \t\n\r])/;
 
 /**
- * `POST /v1/jobs/{type}`, the route every caller hits hardest, served straight from node:http
- * when the request is plainly well-formed: a public job type, a valid key with the `enqueue`
- * scope, a JSON body of a stated length within the limit, a valid Idempotency-Key or none.
- * Anything else goes to the Express app, untouched, which answers it as it always has. Served
- * here it takes the same steps in the same order with the same code (rate limit, body,
- * `__proto__` keys, the contract, allowed targets, `enqueue`) and answers the same headers,
- * statuses and problem documents, without Express's router, body-parser and response helpers,
- * which cost more CPU than the rest of the request (docs/performance.md).
+ * `POST /v1/jobs/{type}` and `POST /v1/jobs/{type}/batch`, the routes every caller hits
+ * hardest, served straight from node:http when the request is plainly well-formed: a public
+ * job type, a valid key with the `enqueue` scope, a JSON body of a stated length within the
+ * limit, a valid Idempotency-Key or none. Anything else goes to the Express app, untouched,
+ * which answers it as it always has. Served here it takes the same steps in the same order
+ * with the same code (rate limit, body, `__proto__` keys, the contract, allowed targets,
+ * `enqueue`) and answers the same headers, statuses and problem documents, without Express's
+ * router, body-parser and response helpers, which cost more CPU than the rest of the request
+ * (docs/performance.md).
  *
  * Returns the listener: true when it took the request.
  */
@@ -36,7 +39,8 @@ export function enqueueFastPath(
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     if (req.method !== 'POST' || settings.apiKeys.length === 0) return false;
-    const type = PATH.exec(req.url ?? '')?.[1];
+    const path = PATH.exec(req.url ?? '');
+    const type = path?.[1];
     if (!type || !isJobType(type) || jobs[type].enqueueScope !== 'enqueue') return false;
     const { headers } = req;
     if (!JSON_TYPE.test(headers['content-type'] ?? '')) return false;
@@ -51,7 +55,8 @@ export function enqueueFastPath(
     const secret = bearerOf(headers.authorization);
     const caller = secret === undefined ? undefined : keyOf(settings.apiKeys, secret);
     if (!caller?.scopes.has('enqueue')) return false;
-    void serve(deps, limit, { req, res, type, caller, idempotencyKey });
+    const batch = path?.[2] !== undefined;
+    void serve(deps, limit, { req, res, type, batch, caller, idempotencyKey });
     return true;
   };
 }
@@ -67,34 +72,41 @@ interface Request {
   req: IncomingMessage;
   res: ServerResponse;
   type: JobType;
+  /** `/batch`: the body is `{ jobs: [...] }`, added all or none. */
+  batch: boolean;
   caller: ApiKey;
   idempotencyKey: string | undefined;
 }
 
 async function serve(deps: Deps, limit: KeyRateLimit, request: Request) {
-  const { req, res, type, caller, idempotencyKey } = request;
+  const { req, res, type, batch, caller, idempotencyKey } = request;
+  const route = batch ? ROUTE.batch : ROUTE.single;
   const stop = deps.metrics.requests.startTimer({ method: 'POST' });
-  res.once('finish', () => stop({ route: ROUTE, status: String(res.statusCode) }));
+  res.once('finish', () => stop({ route, status: String(res.statusCode) }));
   try {
     await limit.check(caller, (name, value) => res.setHeader(name, value));
     const text = textOf(await bodyOf(req));
     const body = jsonOf(text);
     // A `__proto__` key is spelled out in the text, or hidden behind a \u escape.
     if (text.includes('__proto__') || text.includes('\\u')) refuseProtoKeys(body);
-    const item = parseEnqueue(type, body);
-    await checkOutbound(deps, caller, [item]);
+    const items = batch ? parseBatch(type, body) : [parseEnqueue(type, body)];
+    await checkOutbound(deps, caller, items);
     const { jobs: added, replayed } = await enqueue(deps, {
       type,
       caller: caller.name,
       idempotencyKey,
       body,
-      items: [item],
-      batch: false,
+      items,
+      batch,
     });
-    const [job] = added;
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.setHeader('Location', `/v1/jobs/${type}/${job?.id}`);
-    const answer = JSON.stringify({ id: job?.id, type, state: job?.state });
+    let answer: string;
+    if (batch) answer = JSON.stringify(batchAnswer(type, added));
+    else {
+      const [job] = added;
+      res.setHeader('Location', `/v1/jobs/${type}/${job?.id}`);
+      answer = JSON.stringify({ id: job?.id, type, state: job?.state });
+    }
     send(res, replayed ? 200 : 202, 'application/json; charset=utf-8', answer);
   } catch (error) {
     let problem = error instanceof Problem ? error : undefined;

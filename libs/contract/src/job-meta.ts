@@ -26,13 +26,17 @@ export type JobMeta = z.output<typeof jobMeta>;
 /** The job option under which the metadata is stored. */
 export const META_OPTION = 'meta';
 
+const metaFieldNames = Object.keys(jobMetaFields) as (keyof typeof jobMetaFields)[];
+
 /** The metadata fields set in an envelope, or undefined when none is. */
 export function metaOf(fields: Partial<Record<keyof typeof jobMetaFields, unknown>>) {
-  const meta: Record<string, unknown> = {};
-  for (const name of Object.keys(jobMetaFields) as (keyof typeof jobMetaFields)[]) {
-    if (fields[name] !== undefined) meta[name] = fields[name];
+  let meta: Record<string, unknown> | undefined;
+  for (const name of metaFieldNames) {
+    if (fields[name] === undefined) continue;
+    meta ??= {};
+    meta[name] = fields[name];
   }
-  return Object.keys(meta).length > 0 ? (meta as JobMeta) : undefined;
+  return meta as JobMeta | undefined;
 }
 
 /** The metadata a stored job carries (`{}` for a job without any). */

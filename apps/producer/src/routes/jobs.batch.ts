@@ -1,13 +1,14 @@
-import { batchEnvelope } from '@errand/contract';
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
 import { callerOf } from '../auth.ts';
 import type { Deps } from '../deps.ts';
 import { enqueue } from '../enqueue.ts';
-import { checkOutbound, enqueuedStatus, enqueueTarget, parseEnqueue } from '../enqueue-request.ts';
-import { parseOr400 } from '../validation.ts';
-
-const batchBody = batchEnvelope(z.unknown());
+import {
+  batchAnswer,
+  checkOutbound,
+  enqueuedStatus,
+  enqueueTarget,
+  parseBatch,
+} from '../enqueue-request.ts';
 
 /**
  * POST /v1/jobs/{type}/batch: all or none. Every item is checked before anything is added,
@@ -18,9 +19,8 @@ export const createBatch =
   async (req, res) => {
     const target = enqueueTarget(req, res);
     const { type } = target;
-    const body = parseOr400(batchBody, req.body);
-    const items = body.jobs.map((item, index) => parseEnqueue(type, item, `jobs.${index}`));
+    const items = parseBatch(type, req.body);
     await checkOutbound(deps, callerOf(res), items);
     const { jobs, replayed } = await enqueue(deps, { ...target, items, batch: true });
-    enqueuedStatus(res, replayed).json({ type, jobs: jobs.map((job) => ({ ...job, type })) });
+    enqueuedStatus(res, replayed).json(batchAnswer(type, jobs));
   };

@@ -1,0 +1,82 @@
+import { request } from '@errand/testing';
+import { expect } from 'vitest';
+import type { startProducer } from './app.testkit.ts';
+
+type Producer = Awaited<ReturnType<typeof startProducer>>;
+type Answer = Awaited<ReturnType<typeof request>>;
+
+/** What an answer is made of, without what differs between two requests (date, job ids). */
+export function shapeOf(answer: Answer) {
+  const header = (name: string) => answer.headers.get(name);
+  let body = answer.body;
+  if (body && typeof body === 'object') {
+    body = { ...body };
+    if ('id' in body) body.id = '<id>';
+    if (Array.isArray(body.jobs)) {
+      body.jobs = body.jobs.map((job: unknown) =>
+        job && typeof job === 'object' && 'id' in job ? { ...job, id: '<id>' } : job,
+      );
+    }
+  }
+  return {
+    status: answer.status,
+    body,
+    contentType: header('content-type'),
+    policy: header('ratelimit-policy'),
+    rateLimit: header('ratelimit')?.replace(/r=\d+/, 'r=<n>'),
+    retryAfter: header('retry-after'),
+    replayed: header('idempotent-replayed'),
+    location: header('location')?.replace(/[^/]+$/, '<id>'),
+  };
+}
+
+/**
+ * Requests to the enqueue routes of the producer (`producerOf`: it starts in a `beforeAll`), as the fast path takes them (`fast`) or with
+ * a content type only the Express app takes (`app`: `charset="utf-8"`, quoted, the same thing
+ * to body-parser), and `both`: the same request by each route in turn, checking which served
+ * it and that the two answers match, status, headers and problem document alike.
+ */
+export function parityOf(producerOf: () => Producer, defaultKey: string) {
+  const post = (
+    route: 'fast' | 'app',
+    path: string,
+    body: string,
+    headers: Record<string, string> = {},
+    key = defaultKey,
+  ) =>
+    request(`${producerOf().api}/v1/jobs/${path}`, {
+      method: 'POST',
+      body,
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': route === 'fast' ? 'application/json' : 'application/json; charset="utf-8"',
+        ...headers,
+      },
+    });
+  async function both(path: string, body: string, headers: Record<string, string> = {}) {
+    const producer = producerOf();
+    const before = { ...producer.served };
+    const fast = await post('fast', path, body, headers);
+    const app = await post('app', path, body, headers);
+    expect(producer.served.fast - before.fast, 'the fast path took the first').toBe(1);
+    expect(producer.served.app - before.app, 'the app took the second').toBe(1);
+    expect(shapeOf(fast)).toEqual(shapeOf(app));
+    return fast;
+  }
+  return { post, both };
+}
+
+/** How many requests the request metric counted under `route` with `status`. */
+export async function requestsCounted(producer: Producer, route: string, status: number) {
+  const metrics = await request(`${producer.api}/metrics`);
+  const line = (metrics.body as string)
+    .split('\n')
+    .find(
+      (l) =>
+        l.includes('_count{') &&
+        l.includes(`route="${route}"`) &&
+        l.includes(`status="${status}"`) &&
+        l.includes('method="POST"'),
+    );
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
