@@ -9,6 +9,7 @@ import {
   WaitingError,
   Worker,
 } from 'bullmq';
+import { z } from 'zod';
 import { Attempt, makeDeadlines } from './attempt.ts';
 import type { JobOutcomes } from './job-outcomes.ts';
 import {
@@ -61,6 +62,9 @@ export function makeRunner(deps: RunnerDeps) {
     handedBack: metrics.finished.labels({ queue: type, outcome: 'handed_back' }),
     throttled: metrics.throttled.labels({ queue: type }),
   };
+  // The contract compiled once (z.compile): a valid payload is taken by generated code; one it
+  // refuses is parsed again by zod itself, whose message the permanent failure carries.
+  const contract = z.compile(jobs[type].schema);
   const timedOut = () => new JobTimeoutError(`attempt ran over ${settings.timeoutMs} ms`);
   const onTheClock = makeDeadlines(settings.timeoutMs, (attempt) => attempt.abort(timedOut()));
   metrics.countActive(type, () => onTheClock.size);
@@ -68,7 +72,7 @@ export function makeRunner(deps: RunnerDeps) {
   return async (job: Job, token?: string): Promise<unknown> => {
     const number = Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1);
     const attempt = new Attempt(job, number, logger);
-    const parsed = jobs[type].schema.safeParse(job.data);
+    const parsed = contract.safeParse(job.data);
     if (!parsed.success) {
       const error = new PermanentError(
         `payload breaks the ${type} contract: ${parsed.error.message}`,
