@@ -63,7 +63,26 @@ export function parityOf(producerOf: () => Producer, defaultKey: string) {
     expect(shapeOf(fast)).toEqual(shapeOf(app));
     return fast;
   }
-  return { post, both };
+  /**
+   * Five requests of a key limited to 3 a second, by the two routes in turn: the same count,
+   * so the same 429s and the same `RateLimit` values from whichever route answers.
+   */
+  async function sharesRateLimit(path: string, body: string, key: string) {
+    const answers = [];
+    for (const route of ['fast', 'app', 'fast', 'fast', 'app'] as const) {
+      answers.push(await post(route, path, body, {}, key));
+    }
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 429, 429]);
+    expect(answers.map((a) => a.headers.get('ratelimit'))).toEqual([
+      '"per-key";r=2;t=1',
+      '"per-key";r=1;t=1',
+      '"per-key";r=0;t=1',
+      '"per-key";r=0;t=1',
+      '"per-key";r=0;t=1',
+    ]);
+    expect(shapeOf(answers[3] as never)).toEqual(shapeOf(answers[4] as never));
+  }
+  return { post, both, sharesRateLimit };
 }
 
 /** How many requests the request metric counted under `route` with `status`. */
