@@ -1,11 +1,15 @@
 import { makeEvents } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProducer } from '../test/app.testkit.ts';
-import { parityOf, requestsCounted, shapeOf } from '../test/fast-path.testkit.ts';
+import type { startProducer } from '../test/app.testkit.ts';
+import {
+  PARITY_KEYS,
+  parityOf,
+  requestsCounted,
+  shapeOf,
+  startParityProducer,
+} from '../test/fast-path.testkit.ts';
 
-const WRITER = 'batch-writer-secret-0123456789';
-const SLOW = 'batch-slow-secret-0123456789ab';
-const CALLER = 'batch-caller-secret-0123456789';
+const { writer: WRITER, slow: SLOW } = PARITY_KEYS;
 const ROUTE = '/v1/jobs/:type/batch';
 const email = { to: 'a@example.com', subject: 'Hi', text: 'Hello' };
 const batchOf = (...items: unknown[]) => JSON.stringify({ jobs: items });
@@ -32,20 +36,9 @@ const image = {
 describe('the fast path of a batch enqueue', () => {
   let producer: Awaited<ReturnType<typeof startProducer>>;
   beforeAll(async () => {
-    producer = await startProducer('fastbatch', {
-      rateLimit: 1_000,
+    producer = await startParityProducer('fastbatch', {
       bodyLimitBytes: 64 * 1024,
       maxWaiting: { image: 2 },
-      apiKeys: [
-        { name: 'writer', key: WRITER, scopes: ['enqueue', 'read'] },
-        { name: 'slow', key: SLOW, scopes: ['enqueue'], rateLimit: 3 },
-        {
-          name: 'caller',
-          key: CALLER,
-          scopes: ['enqueue'],
-          allowedTargets: ['https://api.example.com'],
-        },
-      ],
     });
   });
   afterAll(() => producer?.stop());

@@ -1,11 +1,9 @@
 import { request } from '@errand/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProducer } from '../test/app.testkit.ts';
-import { parityOf, shapeOf } from '../test/fast-path.testkit.ts';
+import type { startProducer } from '../test/app.testkit.ts';
+import { PARITY_KEYS, parityOf, shapeOf, startParityProducer } from '../test/fast-path.testkit.ts';
 
-const WRITER = 'fast-writer-secret-0123456789';
-const SLOW = 'fast-slow-secret-0123456789ab';
-const CALLER = 'fast-caller-secret-0123456789';
+const { writer: WRITER, slow: SLOW, caller: CALLER } = PARITY_KEYS;
 const email = { to: 'a@example.com', subject: 'Hi', text: 'Hello' };
 
 /**
@@ -17,19 +15,8 @@ const email = { to: 'a@example.com', subject: 'Hi', text: 'Hello' };
 describe('the fast path of a single enqueue', () => {
   let producer: Awaited<ReturnType<typeof startProducer>>;
   beforeAll(async () => {
-    producer = await startProducer('fast', {
-      rateLimit: 1_000,
+    producer = await startParityProducer('fast', {
       maxWaiting: { image: 1 },
-      apiKeys: [
-        { name: 'writer', key: WRITER, scopes: ['enqueue', 'read'] },
-        { name: 'slow', key: SLOW, scopes: ['enqueue'], rateLimit: 3 },
-        {
-          name: 'caller',
-          key: CALLER,
-          scopes: ['enqueue'],
-          allowedTargets: ['https://api.example.com'],
-        },
-      ],
     });
   });
   afterAll(() => producer?.stop());

@@ -1,9 +1,34 @@
 import { request } from '@errand/testing';
 import { expect } from 'vitest';
-import type { startProducer } from './app.testkit.ts';
+import { startProducer, type TestProducerOptions } from './app.testkit.ts';
 
 type Producer = Awaited<ReturnType<typeof startProducer>>;
 type Answer = Awaited<ReturnType<typeof request>>;
+
+/** The keys of a parity test's producer: one to write with, one limited to 3 a second, one
+ * with allowed targets. */
+export const PARITY_KEYS = {
+  writer: 'parity-writer-secret-0123456789',
+  slow: 'parity-slow-secret-0123456789ab',
+  caller: 'parity-caller-secret-0123456789',
+};
+
+/** A producer of `prefix` with those keys and a rate limit of 1,000 a second otherwise. */
+export const startParityProducer = (prefix: string, options: TestProducerOptions = {}) =>
+  startProducer(prefix, {
+    rateLimit: 1_000,
+    ...options,
+    apiKeys: [
+      { name: 'writer', key: PARITY_KEYS.writer, scopes: ['enqueue', 'read'] },
+      { name: 'slow', key: PARITY_KEYS.slow, scopes: ['enqueue'], rateLimit: 3 },
+      {
+        name: 'caller',
+        key: PARITY_KEYS.caller,
+        scopes: ['enqueue'],
+        allowedTargets: ['https://api.example.com'],
+      },
+    ],
+  });
 
 /** What an answer is made of, without what differs between two requests (date, job ids). */
 export function shapeOf(answer: Answer) {
